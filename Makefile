@@ -2,7 +2,6 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 
 .PHONY: test demo lint install clean
 
@@ -10,20 +9,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+# One stamp per extra, redone when pyproject.toml changes.
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[$*]'
+	touch $@
 
-install: $(STAMP)
+install: $(VENV)/.installed-dev
 
-lint: $(STAMP)
+lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
-test: $(STAMP)
+test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-demo: $(STAMP)
+demo: $(VENV)/.installed-sandbox
 	$(BIN)/logfire-bot demo
 
 clean:

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+from collections.abc import Callable
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
+from bot.oauth.crypto import KeyFormatError, SecretBoxError, generate_key
+from db.engine import DatabaseError, open_database
+
+# Errors whose message tells the operator what to do: printed as one line, no traceback.
+OPERATOR_ERRORS = (ConfigError, DatabaseError, SecretBoxError, KeyFormatError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,5 +57,80 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    command = _command_of(args)
+    try:
+        return command(args)
+    except OPERATOR_ERRORS as error:
+        print(f"logfire-bot: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _command_of(args: argparse.Namespace) -> Callable[[argparse.Namespace], int]:
+    if args.command == "db":
+        return {"upgrade": db_upgrade}[args.db_command]
+    if args.command == "keys":
+        return {"generate": keys_generate, "rotate": keys_rotate}[args.keys_command]
+    return not_built
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return settings
+
+
+def not_built(args: argparse.Namespace) -> int:
     print(f"logfire-bot {args.command}: not built yet", file=sys.stderr)
     return 0 if args.command == "demo" else 2
+
+
+def db_upgrade(_args: argparse.Namespace) -> int:
+    from db.migrate import upgrade
+
+    settings = _settings()
+
+    async def run() -> tuple[str | None, str]:
+        database = open_database(settings.database_url)
+        try:
+            return await upgrade(database)
+        finally:
+            await database.dispose()
+
+    before, after = asyncio.run(run())
+    if before == after:
+        print(f"database already at migration {after}")
+    else:
+        print(f"database migrated from {before or 'empty'} to {after}")
+    return 0
+
+
+def keys_generate(_args: argparse.Namespace) -> int:
+    print(generate_key())
+    return 0
+
+
+def keys_rotate(_args: argparse.Namespace) -> int:
+    from bot.oauth.key_rotation import rotate_keys
+    from db.migrate import upgrade
+
+    settings = _settings()
+    box = settings.secret_box
+
+    async def run():
+        database = open_database(settings.database_url)
+        try:
+            await upgrade(database)
+            return await rotate_keys(database, box)
+        finally:
+            await database.dispose()
+
+    report = asyncio.run(run())
+    print(
+        f"re-encrypted {report.rewritten} secret(s) with key {box.current_key_id}; "
+        f"{report.already_current} already used it"
+    )
+    for column, count in sorted(report.by_column.items()):
+        print(f"  {column}: {count}")
+    return 0

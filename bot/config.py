@@ -1,0 +1,146 @@
+"""Settings from the environment (see the configuration table in README.md).
+
+`load_settings()` validates everything at start and raises `ConfigError` with one line per problem, each
+naming the variable and saying what to do.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot.oauth.crypto import KeyFormatError, SecretBox, parse_keys
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/logfire-bot.db"
+DEFAULT_MCP_URL = "https://logfire-us.pydantic.dev/mcp"
+DEFAULT_MODEL = "claude-sonnet-4-5"
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class ConfigError(Exception):
+    """The environment does not describe a usable configuration."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    # LLM
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    logfire_bot_model: str = DEFAULT_MODEL
+
+    # Storage
+    database_url: str = DEFAULT_DATABASE_URL
+    token_encryption_keys: SecretStr | None = None
+
+    # Web
+    public_url: str = "http://localhost:3000"
+    port: int = Field(default=3000, ge=1, le=65535)
+
+    # Logfire
+    logfire_mcp_url: str = DEFAULT_MCP_URL
+
+    # Logging
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Read-only tool gate: extra names by exact match (comma-separated).
+    logfire_tools_allow: CommaList = Field(default_factory=list)
+    logfire_tools_deny: CommaList = Field(default_factory=list)
+    logfire_tools_strict: bool = False
+
+    # A client pre-registered with Logfire, for servers without dynamic client registration.
+    logfire_oauth_client_id: str | None = None
+    logfire_oauth_client_secret: SecretStr | None = None
+
+    @field_validator("logfire_tools_allow", "logfire_tools_deny", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("token_encryption_keys")
+    @classmethod
+    def _check_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_keys(value.get_secret_value())  # KeyFormatError names the bad position
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        return normalize_database_url(value).render_as_string(hide_password=False)
+
+    @field_validator("public_url", "slack_api_url", "logfire_mcp_url")
+    @classmethod
+    def _check_http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("not an http(s) URL")
+        return value
+
+    @cached_property
+    def secret_box(self) -> SecretBox:
+        if self.token_encryption_keys is None:
+            raise ConfigError(
+                "TOKEN_ENCRYPTION_KEYS is not set: generate a key with `logfire-bot keys generate` "
+                "and export it"
+            )
+        return SecretBox.from_text(self.token_encryption_keys.get_secret_value())
+
+    @property
+    def logfire_redirect_uri(self) -> str:
+        return self.public_url.rstrip("/") + "/oauth/logfire/callback"
+
+
+_ASYNC_DRIVERS = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+def normalize_database_url(text: str) -> URL:
+    """Parse DATABASE_URL, choosing the async driver for the usual spellings (postgres://, sqlite://)."""
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        raise ValueError(
+            "not a database URL; use sqlite+aiosqlite:///path/to/file.db or "
+            "postgresql+asyncpg://user@host:5432/dbname"
+        ) from None
+    url = url.set(drivername=_ASYNC_DRIVERS.get(url.drivername, url.drivername))
+    if url.drivername not in ("postgresql+asyncpg", "sqlite+aiosqlite"):
+        raise ValueError(
+            f"the driver {url.drivername!r} is not supported; use sqlite+aiosqlite:// or postgresql+asyncpg://"
+        )
+    return url
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the environment; raise ConfigError with one line per problem."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ConfigError("\n".join(_describe(problem) for problem in error.errors())) from None
+
+
+def _describe(problem: dict) -> str:
+    variable = str(problem["loc"][0]).upper() if problem["loc"] else "settings"
+    cause = problem.get("ctx", {}).get("error")
+    message = str(cause) if isinstance(cause, KeyFormatError | ValueError) else problem["msg"]
+    return f"{variable}: {message.removeprefix('Value error, ')}"

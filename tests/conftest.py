@@ -1,0 +1,106 @@
+"""Fixtures shared by the whole suite: databases (SQLite and PostgreSQL) and encryption keys."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.oauth.crypto import SecretBox, generate_key
+from db.engine import Database, open_database
+from db.migrate import upgrade
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _postgres_unavailable(reason: str) -> None:
+    """In CI a PostgreSQL test must fail when PostgreSQL is missing; locally it is skipped."""
+    if IN_CI:
+        pytest.fail(f"PostgreSQL is required in CI: {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL not available: {reason}")
+
+
+async def _reachable(url: str) -> str | None:
+    engine = create_async_engine(url)
+    try:
+        async with asyncio.timeout(5), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return None
+    except Exception as error:  # any failure means "not usable here"
+        return f"{type(error).__name__}: {error}".splitlines()[0]
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def postgres_schema() -> AsyncIterator[tuple[str, str]]:
+    """A fresh, empty PostgreSQL schema on TEST_DATABASE_URL: yields (url, schema); dropped afterwards."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        _postgres_unavailable("TEST_DATABASE_URL is not set")
+    problem = await _reachable(url)
+    if problem:
+        _postgres_unavailable(f"{url}: {problem}")
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_async_engine(url)
+    async with admin.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield url, schema
+    finally:
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+def open_in_schema(url: str, schema: str) -> Database:
+    """A Database whose connections use `schema` (the tests' isolation unit on PostgreSQL)."""
+    return open_database(url, connect_args={"server_settings": {"search_path": schema}})
+
+
+@asynccontextmanager
+async def database_for(backend: str, tmp_path: Path) -> AsyncIterator[Database]:
+    """An empty database on `backend` ("sqlite" or "postgres"), disposed (and dropped) afterwards."""
+    if backend == "sqlite":
+        database = open_database(f"sqlite+aiosqlite:///{tmp_path}/bot.db")
+        try:
+            yield database
+        finally:
+            await database.dispose()
+        return
+    async with postgres_schema() as (url, schema):
+        database = open_in_schema(url, schema)
+        try:
+            yield database
+        finally:
+            await database.dispose()
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+async def empty_database(request, tmp_path) -> AsyncIterator[Database]:
+    """An empty database, once on SQLite and once on PostgreSQL."""
+    async with database_for(request.param, tmp_path) as database:
+        yield database
+
+
+@pytest.fixture(params=BACKENDS)
+async def database(request, tmp_path) -> AsyncIterator[Database]:
+    """A migrated database, once on SQLite and once on PostgreSQL."""
+    async with database_for(request.param, tmp_path) as database:
+        await upgrade(database)
+        yield database
+
+
+@pytest.fixture
+def secret_box() -> SecretBox:
+    return SecretBox.from_text(generate_key())
