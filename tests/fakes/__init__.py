@@ -1,0 +1,1 @@
+"""Local stand-ins for the outside services only tests need (today: the Anthropic Messages API)."""
