@@ -46,6 +46,10 @@ class Delivery:
     def event_id(self) -> str | None:
         return self.meta.get("event_id")
 
+    @property
+    def event_type(self) -> str | None:
+        return self.meta.get("event_type")
+
     def json(self) -> Any:
         """The bot's response body parsed as JSON, or None when it is empty or not JSON."""
         try:

@@ -305,19 +305,24 @@ class BotDriver:
         )
 
     async def open_home(
-        self, *, user: User | str = "alice", workspace: Workspace | None = None, signing: Signing = "valid"
+        self,
+        *,
+        user: User | str = "alice",
+        tab: str = "home",
+        workspace: Workspace | None = None,
+        signing: Signing = "valid",
     ) -> Delivery:
-        """`app_home_opened` for the Home tab (with the current view when one was published)."""
+        """`app_home_opened` for the `home` (or `messages`) tab, with the Home view when one was published."""
         ws = self._ws(workspace)
         visitor = self._user(ws, user)
         event: dict[str, Any] = {
             "type": "app_home_opened",
             "user": visitor.id,
             "channel": ws.im(visitor.id).id,
-            "tab": "home",
+            "tab": tab,
             "event_ts": self.state.clock.next(),
         }
-        if (view := self.state.home_views.get((ws.id, visitor.id))) is not None:
+        if tab == "home" and (view := self.state.home_views.get((ws.id, visitor.id))) is not None:
             event["view"] = view
         return await self.send_event(event, workspace=ws, signing=signing)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
@@ -333,8 +333,9 @@ class SlackEmulator(BotDriver):
         channel_id = self._channel_id(channel)
         return [s for s in self.state.statuses if s.channel == channel_id and s.thread_ts == thread_ts]
 
-    async def wait_for(self, predicate: Callable[[], T], within: float = 5.0) -> T:
-        """Wait until `predicate()` returns something truthy and return it (TimeoutError after `within` s)."""
+    async def wait_for(self, predicate: Callable[[], T | Awaitable[T]], within: float = 5.0) -> T:
+        """Wait until `predicate()` (sync or async) returns something truthy and return it; TimeoutError
+        after `within` seconds. The state is checked on every change and every 50 ms."""
         return await self.state.wait_for(predicate, within)
 
     async def wait_for_thread(

@@ -37,6 +37,26 @@ def conversations_info(call: Call) -> dict[str, Any]:
     return {"channel": channel_json(channel, call.ws)}
 
 
+def conversations_open(call: Call) -> dict[str, Any]:
+    """The DM with one user (group DMs are not emulated)."""
+    users = call.arg("users")
+    user = str(users[0] if isinstance(users, list) else users or "")
+    if "," in user or user not in call.ws.users:
+        raise ApiError("user_not_found")
+    return {"channel": {"id": call.ws.im(user).id}, "no_op": True, "already_open": True}
+
+
+def get_permalink(call: Call) -> dict[str, Any]:
+    channel = call.state.conversation(call.ws, call.arg("channel"))
+    message = call.state.message(channel.id, str(call.arg("message_ts") or ""))
+    if message is None:
+        raise ApiError("message_not_found")
+    link = f"https://{call.ws.domain}.slack.com/archives/{channel.id}/p{message.ts.replace('.', '')}"
+    if message.is_reply:
+        link += f"?thread_ts={message.thread_ts}&cid={channel.id}"
+    return {"channel": channel.id, "permalink": link}
+
+
 def users_info(call: Call) -> dict[str, Any]:
     user = call.ws.users.get(str(call.arg("user") or ""))
     if user is None:
@@ -89,6 +109,8 @@ def views_publish(call: Call) -> dict[str, Any]:
 METHODS = {
     "auth.test": Method(auth_test),
     "conversations.info": Method(conversations_info),
+    "conversations.open": Method(conversations_open, ("im:write",)),
+    "chat.getPermalink": Method(get_permalink),
     "users.info": Method(users_info, ("users:read",)),
     "views.publish": Method(views_publish),
 }

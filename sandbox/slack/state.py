@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -27,6 +28,10 @@ from sandbox.slack.wire import ApiError
 T = TypeVar("T")
 
 STATUS_LIFETIME = 120.0  # Slack clears a thread status after two minutes, or at the app's next reply
+
+
+async def _value(result: T | Awaitable[T]) -> T:
+    return await result if inspect.isawaitable(result) else result
 
 
 @dataclass
@@ -85,11 +90,11 @@ class SlackState:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def wait_for(self, predicate: Callable[[], T], within: float) -> T:
-        """Wait until `predicate()` is truthy (checked on every change and every 50 ms); return its value."""
+    async def wait_for(self, predicate: Callable[[], T | Awaitable[T]], within: float) -> T:
+        """Wait until `predicate()` (sync or async) is truthy, checked on every change and every 50 ms."""
         try:
             async with asyncio.timeout(within):
-                while not (result := predicate()):
+                while not (result := await _value(predicate())):
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._changed.wait(), 0.05)
         except TimeoutError:

@@ -184,6 +184,22 @@ async def test_chat_stream_builds_one_message(emu: SlackEmulator, client: AsyncW
     assert no_recipient.value.response["error"] == "invalid_arguments"
 
 
+async def test_permalink_and_opening_a_dm(emu: SlackEmulator, client: AsyncWebClient) -> None:
+    general = emu.channel("general")
+    root = await client.chat_postMessage(channel=general.id, text="root")
+    reply = await client.chat_postMessage(channel=general.id, thread_ts=root["ts"], text="reply")
+    link = (await client.chat_getPermalink(channel=general.id, message_ts=reply["ts"]))["permalink"]
+    assert link.endswith(
+        f"/archives/{general.id}/p{reply['ts'].replace('.', '')}?thread_ts={root['ts']}&cid={general.id}"
+    )
+    with pytest.raises(SlackApiError) as missing:
+        await client.conversations_open(users=emu.user("bob").id)
+    assert missing.value.response["needed"] == "im:write"
+    emu.workspace.scopes.append("im:write")
+    opened = await client.conversations_open(users=emu.user("bob").id)
+    assert opened["channel"]["id"] == emu.workspace.im("bob").id
+
+
 async def test_unknown_method(emu: SlackEmulator, client: AsyncWebClient) -> None:
     with pytest.raises(SlackApiError) as unknown:
         await client.api_call("chat.teleport", params={"channel": "C1"})
