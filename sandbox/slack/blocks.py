@@ -41,7 +41,7 @@ def validate_blocks(
     block_ids: set[str] = set()
     for index, block in enumerate(blocks):
         path = f"{pointer}/{index}"
-        block_errors = _check_block(block, path, file_ok)
+        block_errors = _check_block(block, path, file_ok) + _duplicate_action_ids(block, path)
         if not block_errors:
             block_errors = _check_with_sdk(block, path)
         if isinstance(block, dict) and isinstance(block.get("block_id"), str):
@@ -49,7 +49,6 @@ def validate_blocks(
                 block_errors.append(f"duplicate block_id [json-pointer:{path}/block_id]")
             block_ids.add(block["block_id"])
         errors.extend(block_errors)
-    errors.extend(_duplicate_action_ids(blocks, pointer))
     return errors
 
 
@@ -66,10 +65,11 @@ def _walk(node: Any, path: str) -> Iterator[tuple[str, Any, str]]:
         yield from _walk(value, child)
 
 
-def _duplicate_action_ids(blocks: list[Any], pointer: str) -> list[str]:
+def _duplicate_action_ids(block: Any, pointer: str) -> list[str]:
+    """Slack requires action_ids to be unique within a block."""
     seen: set[str] = set()
     errors = []
-    for key, value, path in _walk(blocks, pointer):
+    for key, value, path in _walk(block, pointer):
         if key == "action_id" and isinstance(value, str):
             if value in seen:
                 errors.append(f"duplicate action_id: {value} [json-pointer:{path}]")
@@ -102,7 +102,23 @@ def _check_with_sdk(block: dict[str, Any], path: str) -> list[str]:
         parsed.to_dict()
     except _SDK_ERRORS as e:
         return [f"{e} [json-pointer:{path}]"]
-    return []
+    errors = _additional_properties(block, parsed.attributes, path)
+    elements = block.get("elements") if block["type"] in ("actions", "context") else []
+    for i, element in enumerate(elements or []):
+        errors += _element_properties(element, f"{path}/elements/{i}")
+    if "accessory" in block:
+        errors += _element_properties(block["accessory"], f"{path}/accessory")
+    return errors
+
+
+def _additional_properties(node: dict[str, Any], known: set[str], path: str) -> list[str]:
+    """Slack's schemas allow no properties beyond the documented ones (slack_sdk's models list them)."""
+    return [f"invalid additional property: {key} [json-pointer:{path}]" for key in sorted(set(node) - known)]
+
+
+def _element_properties(element: dict[str, Any], path: str) -> list[str]:
+    parsed = BlockElement.parse(copy.deepcopy(element))
+    return _additional_properties(element, parsed.attributes, path) if parsed is not None else []
 
 
 def _max_length(node: dict[str, Any], key: str, limit: int, path: str) -> list[str]:

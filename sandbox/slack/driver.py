@@ -99,24 +99,21 @@ class BotDriver:
         return delivery
 
     def _show_ack(self, delivery: Delivery, target: ResponseTarget, command: str) -> None:
-        if delivery.timed_out:
-            return self._slackbot_error(target, command, "operation_timeout")
         if delivery.status != 200:
-            return self._slackbot_error(target, command, "dispatch_failed")
-        if not delivery.text.strip():
-            return None
-        body = delivery.json()
-        try:
-            apply_response(
-                self.state,
-                target,
-                body if isinstance(body, dict) else {"text": delivery.text},
-                source="command_ack",
-            )
-        except ApiError as e:
-            delivery.meta["ack_error"] = e.error
-            self._slackbot_error(target, command, e.error)
-        return None
+            error = "operation_timeout" if delivery.timed_out else "dispatch_failed"
+            self._slackbot_error(target, command, error)
+        elif delivery.text.strip():
+            body = delivery.json()
+            try:
+                apply_response(
+                    self.state,
+                    target,
+                    body if isinstance(body, dict) else {"text": delivery.text},
+                    source="command_ack",
+                )
+            except ApiError as e:
+                delivery.meta["ack_error"] = e.error
+                self._slackbot_error(target, command, e.error)
 
     def _slackbot_error(self, target: ResponseTarget, command: str, error: str) -> None:
         self.state.post(

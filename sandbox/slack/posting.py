@@ -87,11 +87,11 @@ def bot_message(
     source: str = "api",
     ephemeral_to: str | None = None,
 ) -> Message:
-    bot = workspace.bot_user
-    message = Message(
+    """A message from the bot (not stored yet: the caller posts it)."""
+    return Message(
         channel=channel.id,
         ts=state.clock.next(),
-        user=bot.id,
+        user=workspace.bot_user.id,
         team=workspace.id,
         text=text or "",
         blocks=with_ids(blocks),
@@ -101,4 +101,3 @@ def bot_message(
         source=source,
         ephemeral_to=ephemeral_to,
     )
-    return message

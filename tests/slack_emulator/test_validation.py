@@ -92,6 +92,16 @@ INVALID = [
         "series must cover every category",
         "/blocks/0/chart/series/0/data",
     ),
+    (
+        [{"type": "actions", "elements": [{**button("a"), "disabled": True}]}],
+        "invalid additional property: disabled",
+        "/blocks/0/elements/0",
+    ),
+    (
+        [{"type": "section", "text": text("mrkdwn", "s"), "colour": "red"}],
+        "invalid additional property",
+        "/blocks/0",
+    ),
 ]
 
 
@@ -137,6 +147,8 @@ def test_what_slack_sdk_models_build_is_valid() -> None:
         },
     }
     assert validate_blocks([chart]) == []
+    two_answers = [{"type": "actions", "elements": [button("show_query")]}] * 2
+    assert validate_blocks(two_answers) == [], "action_ids need only be unique within their block"
 
 
 async def test_text_limits(emu: SlackEmulator, client: AsyncWebClient) -> None:
