@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from sandbox.slack import methods_chat, methods_files, methods_info, oauth
+from sandbox.slack import methods_chat, methods_files, methods_history, methods_info, oauth
 from sandbox.slack.api import Call, Method
 from sandbox.slack.courier import Courier
 from sandbox.slack.driver import BotDriver
@@ -30,6 +30,7 @@ METHODS: dict[str, Method] = {
     **methods_chat.METHODS,
     **methods_files.METHODS,
     **methods_info.METHODS,
+    **methods_history.METHODS,
     **oauth.METHODS,
 }
 
@@ -230,14 +231,15 @@ class SlackEmulator(BotDriver):
             return self._failure_response(name, params, token, failure)
         method = METHODS.get(name)
         call = Call(self.state, params, token, request.headers, self.base_url)
+        status, headers = 200, {}
         try:
             if method is None:
                 raise ApiError("unknown_method", req_method=name)
             body = method.run(call)
         except ApiError as e:
-            body = e.body()
-        self._record(name, params, token, 200, body)
-        return web.json_response(body)
+            body, status, headers = e.body(), e.status, e.headers
+        self._record(name, params, token, status, body)
+        return web.json_response(body, status=status, headers=headers)
 
     async def _upload(self, request: web.Request) -> web.Response:
         data = await request.read()

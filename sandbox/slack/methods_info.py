@@ -1,4 +1,4 @@
-"""auth.test, conversations.info, users.info and views.publish (App Home)."""
+"""auth.test, conversations.info/open, chat.getPermalink, users.info, usergroups.* and views.publish."""
 
 from __future__ import annotations
 
@@ -64,6 +64,30 @@ def users_info(call: Call) -> dict[str, Any]:
     return {"user": user_json(user, include_locale=bool(flag(call.params.get("include_locale"))))}
 
 
+def usergroups_list(call: Call) -> dict[str, Any]:
+    include_users = bool(flag(call.params.get("include_users")))
+    groups = []
+    for group in call.ws.usergroups.values():
+        data = {
+            "id": group.id,
+            "team_id": group.team_id,
+            "is_usergroup": True,
+            "name": group.name,
+            "handle": group.handle,
+            "description": "",
+            "user_count": len(group.users),
+        }
+        groups.append(data | ({"users": sorted(group.users)} if include_users else {}))
+    return {"usergroups": groups}
+
+
+def usergroups_users(call: Call) -> dict[str, Any]:
+    group = call.ws.usergroups.get(str(call.arg("usergroup") or ""))
+    if group is None:
+        raise ApiError("no_such_subteam")
+    return {"users": sorted(group.users)}
+
+
 def views_publish(call: Call) -> dict[str, Any]:
     state, ws = call.state, call.ws
     required(call.params, "user_id", "view")
@@ -112,5 +136,7 @@ METHODS = {
     "conversations.open": Method(conversations_open, ("im:write",)),
     "chat.getPermalink": Method(get_permalink),
     "users.info": Method(users_info, ("users:read",)),
+    "usergroups.list": Method(usergroups_list, ("usergroups:read",)),
+    "usergroups.users.list": Method(usergroups_users, ("usergroups:read",)),
     "views.publish": Method(views_publish),
 }

@@ -40,6 +40,8 @@ class SlackApp:
     redirect_urls: list[str] = field(default_factory=list)
     token_rotation: bool = False
     token_ttl: int = 43200
+    # Non-Marketplace apps: conversations.history/replies at 1 request a minute, limit ≤ 15 (2025-05-29).
+    marketplace: bool = False
     bot_events: set[str] = field(default_factory=lambda: set(DEFAULT_BOT_EVENTS))
     request_url: str | None = None
 
@@ -153,6 +155,15 @@ class StatusUpdate:
 
 
 @dataclass
+class UserGroup:
+    id: str
+    team_id: str
+    handle: str
+    name: str
+    users: set[str] = field(default_factory=set)
+
+
+@dataclass
 class Token:
     value: str
     team_id: str
@@ -176,6 +187,7 @@ class Workspace:
     refresh_token: str | None = None
     users: dict[str, User] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
+    usergroups: dict[str, UserGroup] = field(default_factory=dict)
 
     def add_user(
         self,
@@ -219,6 +231,18 @@ class Workspace:
             channel.members.add(self.bot_user.id)
         self.channels[channel.id] = channel
         return channel
+
+    def add_usergroup(self, handle: str, *, members: tuple[str, ...] = ()) -> UserGroup:
+        """A user group (`@handle`) with the named members."""
+        group = UserGroup(
+            ids.new_id("S"),
+            self.id,
+            handle,
+            handle.replace("-", " ").title(),
+            {self.user(m).id for m in members},
+        )
+        self.usergroups[group.id] = group
+        return group
 
     def user(self, name_or_id: str) -> User:
         for user in self.users.values():

@@ -82,6 +82,7 @@ class SlackState:
         self.statuses: list[StatusUpdate] = []
         self.response_urls: dict[str, ResponseTarget] = {}
         self.oauth_codes: dict[str, AuthCode] = {}
+        self.history_calls: dict[tuple[str, str], float] = {}
         self._changed = asyncio.Event()
 
     # -- change notification ----------------------------------------------------------------------

@@ -10,11 +10,15 @@ from aiohttp import web
 
 
 class ApiError(Exception):
-    """A Web API error: HTTP 200 with `{"ok": false, "error": ...}` plus optional extra fields."""
+    """A Web API error: `{"ok": false, "error": ...}` plus extra fields, with HTTP 200 unless `status`."""
 
-    def __init__(self, error: str, **extra: Any) -> None:
+    def __init__(
+        self, error: str, *, status: int = 200, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(error)
         self.error = error
+        self.status = status
+        self.headers = headers or {}
         self.extra = extra
 
     def body(self) -> dict[str, Any]:

@@ -200,6 +200,34 @@ async def test_permalink_and_opening_a_dm(emu: SlackEmulator, client: AsyncWebCl
     assert opened["channel"]["id"] == emu.workspace.im("bob").id
 
 
+async def test_replies_are_limited_for_non_marketplace_apps(
+    emu: SlackEmulator, client: AsyncWebClient
+) -> None:
+    general = emu.channel("general")
+    root = await client.chat_postMessage(channel=general.id, text="root")
+    for i in range(20):
+        await client.chat_postMessage(channel=general.id, thread_ts=root["ts"], text=f"reply {i}")
+    emu.workspace.scopes.append("channels:history")
+    page = await client.conversations_replies(channel=general.id, ts=root["ts"], limit=100)
+    assert len(page["messages"]) == 15 and page["has_more"] is True
+    assert [m["ts"] for m in page["messages"]] == [m.ts for m in emu.thread(general, root["ts"])[:15]]
+    with pytest.raises(SlackApiError) as throttled:
+        await client.conversations_replies(channel=general.id, ts=root["ts"])
+    assert throttled.value.response.status_code == 429
+    assert 0 < int(throttled.value.response.headers["Retry-After"]) <= 60
+
+
+async def test_usergroups(emu: SlackEmulator, client: AsyncWebClient) -> None:
+    admins = emu.workspace.add_usergroup("logfire-admins", members=("bob",))
+    with pytest.raises(SlackApiError) as missing:
+        await client.usergroups_users_list(usergroup=admins.id)
+    assert missing.value.response["needed"] == "usergroups:read"
+    emu.workspace.scopes.append("usergroups:read")
+    assert (await client.usergroups_users_list(usergroup=admins.id))["users"] == [emu.user("bob").id]
+    groups = (await client.usergroups_list(include_users=True))["usergroups"]
+    assert [(g["handle"], g["users"]) for g in groups] == [("logfire-admins", [emu.user("bob").id])]
+
+
 async def test_unknown_method(emu: SlackEmulator, client: AsyncWebClient) -> None:
     with pytest.raises(SlackApiError) as unknown:
         await client.api_call("chat.teleport", params={"channel": "C1"})
