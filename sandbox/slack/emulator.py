@@ -62,6 +62,12 @@ class Failure:
     retry_after: int | None
     times: int
 
+    @property
+    def headers(self) -> dict[str, str]:
+        if self.status == 429 and self.retry_after is not None:
+            return {"Retry-After": str(self.retry_after)}
+        return {}
+
 
 class SlackEmulator(BotDriver):
     """Slack on 127.0.0.1: `async with SlackEmulator() as emu:` then point clients at `emu.api_url`.
@@ -201,13 +207,8 @@ class SlackEmulator(BotDriver):
         self, method: str, params: dict[str, Any], token: str | None, failure: Failure
     ) -> web.Response:
         body = {"ok": False, "error": failure.error}
-        headers = (
-            {"Retry-After": str(failure.retry_after)}
-            if failure.status == 429 and failure.retry_after is not None
-            else {}
-        )
         self._record(method, params, token, failure.status, body)
-        return web.json_response(body, status=failure.status, headers=headers)
+        return web.json_response(body, status=failure.status, headers=failure.headers)
 
     def _record(
         self, method: str, params: dict[str, Any], token: str | None, status: int, body: dict[str, Any]
@@ -247,7 +248,9 @@ class SlackEmulator(BotDriver):
             self._record(
                 "upload", {"length": len(data)}, None, failure.status, {"ok": False, "error": failure.error}
             )
-            return web.Response(status=failure.status, text=failure.error, content_type="text/plain")
+            return web.Response(
+                status=failure.status, text=failure.error, content_type="text/plain", headers=failure.headers
+            )
         if not receive_upload(self.state, request.match_info["key"], data):
             self._record("upload", {"length": len(data)}, None, 404, {"ok": False, "error": "not_found"})
             return web.Response(status=404, text="not_found", content_type="text/plain")

@@ -9,7 +9,7 @@ from typing import Any
 from sandbox.slack import ids
 from sandbox.slack.api import Call, Method
 from sandbox.slack.model import Channel, Message, Share, SlackFile
-from sandbox.slack.posting import bot_message, thread_root, writable
+from sandbox.slack.posting import bot_message, check_content, thread_root, writable
 from sandbox.slack.shapes import file_json, message_json
 from sandbox.slack.state import Pin, SlackState
 from sandbox.slack.wire import ApiError, invalid_arguments, json_arg, required
@@ -74,14 +74,16 @@ def complete_upload(call: Call) -> dict[str, Any]:
     pending = _pending_files(call)
     channel = _target_channel(call)
     root = thread_root(state, channel, call.arg("thread_ts")) if channel else None
+    comment = call.arg("initial_comment") or ""
+    blocks = None if comment else json_arg(call.params, "blocks")
+    if channel is not None:
+        check_content(state, channel, comment, blocks, required=False)
     files = []
     for file, entry in pending:
         file.title = entry.get("title") or file.name
         file.completed = True
         files.append(file)
     if channel is not None:
-        comment = call.arg("initial_comment") or ""
-        blocks = None if comment else json_arg(call.params, "blocks")
         message = bot_message(
             state, call.ws, channel, text=comment, blocks=blocks, thread_ts=root, source="upload"
         )

@@ -85,8 +85,14 @@ def build_app(emu: SlackEmulator, seen: BotRecord) -> AsyncApp:
             )
 
     @app.event("app_mention")
-    async def mention(event: dict[str, Any], say: Any) -> None:
-        await say(text=f"answer: {event['text']}", thread_ts=event.get("thread_ts") or event["ts"])
+    async def mention(event: dict[str, Any], say: Any, set_status: Any, say_stream: Any) -> None:
+        if event["text"].endswith("stream please"):
+            await set_status(status="is querying Logfire…")
+            stream = await say_stream()
+            await stream.append(markdown_text="Streamed *answer*.")
+            await stream.stop()
+        else:
+            await say(text=f"answer: {event['text']}", thread_ts=event.get("thread_ts") or event["ts"])
 
     @app.event("message")
     async def message(event: dict[str, Any], say: Any) -> None:
@@ -250,6 +256,21 @@ async def test_mentions_dms_and_thread_follow_ups(emu: SlackEmulator, bot: BotRe
 
     ignored = await emu.user_message(f"{emu.bot_mention()} hello?", channel="random")
     assert ignored.deliveries == [], "the bot is not in #random, so Slack tells it nothing"
+
+
+async def test_status_and_streamed_answer(emu: SlackEmulator, bot: BotRecord) -> None:
+    mention = await emu.user_message(f"{emu.bot_mention()} stream please")
+    thread = await emu.wait_for_thread("general", mention.message.ts)
+    await emu.wait_for(lambda: not emu.thread("general", mention.message.ts)[1].streaming)
+    assert emu.thread("general", mention.message.ts)[1].text == "Streamed *answer*."
+    assert [s.status for s in emu.status_history("general", mention.message.ts)] == ["is querying Logfire…"]
+    assert emu.status("general", mention.message.ts) == "", "the reply cleared the status"
+    start = emu.calls_to("chat.startStream")[0].params
+    assert (start["recipient_user_id"], start["recipient_team_id"]) == (
+        emu.user("alice").id,
+        emu.workspace.id,
+    )
+    assert thread[1].user == emu.workspace.bot_user.id
 
 
 async def test_a_retried_event_is_answered_once(emu: SlackEmulator, bot: BotRecord) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from typing import Any
 
@@ -117,6 +118,14 @@ async def test_upload_errors(emu: SlackEmulator, client: AsyncWebClient) -> None
     with pytest.raises(SlackApiError) as not_uploaded:
         await client.files_completeUploadExternal(files=[{"id": "F0NOTHERE", "title": "x"}])
     assert not_uploaded.value.response["error"] == "file_not_found"
+    with pytest.raises(SlackApiError) as bad_blocks:
+        await client.files_upload_v2(
+            channel=emu.channel("general").id,
+            content=PNG,
+            filename="c.png",
+            blocks=json.dumps([{"type": "section", "text": {"type": "mrkdwn", "text": ""}}]),
+        )
+    assert bad_blocks.value.response["error"] == "invalid_blocks"
     with pytest.raises(SlackApiError) as outsider:
         await client.files_upload_v2(channel=emu.channel("random").id, content=PNG, filename="c.png")
     assert outsider.value.response["error"] == "not_in_channel"
