@@ -66,7 +66,7 @@ class Courier:
         self._session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.ack_timeout))
+        self._session = aiohttp.ClientSession()
 
     async def close(self) -> None:
         if self._session is not None:
@@ -98,7 +98,10 @@ class Courier:
         status: int | None = None
         text = ""
         try:
-            async with self._session.post(self.app.request_url, data=body, headers=headers) as response:
+            timeout = aiohttp.ClientTimeout(total=self.ack_timeout)
+            async with self._session.post(
+                self.app.request_url, data=body, headers=headers, timeout=timeout
+            ) as response:
                 status, text = response.status, await response.text()
         except TimeoutError:
             pass

@@ -65,6 +65,9 @@ def build_app(emu: SlackEmulator, seen: BotRecord) -> AsyncApp:
             await ack(text="Ask me about your traces.")
         elif text == "announce":
             await ack(response_type="in_channel", text="Logfire is connected.")
+        elif text == "slow":
+            await asyncio.sleep(0.5)
+            await ack()
         elif text == "broken":
             await ack(text="x", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": ""}}])
         elif text == "later":
@@ -185,6 +188,13 @@ async def test_command_acks_become_ephemeral_or_channel_messages(emu: SlackEmula
     broken = await emu.slash_command("broken", user="bob")
     assert broken.ok and broken.meta["ack_error"] == "invalid_blocks"
     assert emu.ephemerals("bob")[-1].text == '/logfire failed with the error "invalid_blocks"'
+
+
+async def test_a_late_ack_is_a_timeout(emu: SlackEmulator, bot: BotRecord) -> None:
+    emu.courier.ack_timeout = 0.2
+    late = await emu.slash_command("slow")
+    assert late.timed_out and late.status is None and late.elapsed < 0.5
+    assert emu.ephemerals("alice")[-1].text == '/logfire failed with the error "operation_timeout"'
 
 
 async def test_question_answered_in_a_thread_with_working_buttons(emu: SlackEmulator, bot: BotRecord) -> None:

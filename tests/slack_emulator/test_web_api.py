@@ -84,7 +84,7 @@ async def test_ephemeral_update_and_delete(emu: SlackEmulator, client: AsyncWebC
     assert gone.value.response["error"] == "message_not_found"
 
 
-async def test_users_and_channels_cannot_be_edited_by_the_bot(
+async def test_bot_cannot_edit_user_messages_or_whisper_to_outsiders(
     emu: SlackEmulator, client: AsyncWebClient
 ) -> None:
     post = await emu.user_message("hi", channel="general")
