@@ -68,7 +68,7 @@ def build_figure(data: ChartData) -> Figure:
 
 def _header(figure: Figure, data: ChartData) -> float:
     """Draw the title and the subtitle (time window, notes) at the top left; return their height (0–1)."""
-    title = textwrap.wrap(data.title, TITLE_CHARS, max_lines=2, placeholder=" …")
+    title = textwrap.wrap(data.title, TITLE_CHARS, max_lines=2, placeholder=" …") or [""]
     subtitle = textwrap.wrap(" · ".join([data.time_label, *data.notes]), SUBTITLE_CHARS, max_lines=2)
     line = 1.0 / (HEIGHT_IN * 72)  # one point, in figure height
     top = 1.0 - 14 * line

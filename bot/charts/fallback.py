@@ -1,6 +1,6 @@
 """A deterministic chart for a result when the model asked for none.
 
-- one row and one measure (numeric, not a code) → big_number;
+- one row and one measure (numeric, not a code) → big_number (one row of several measures → None);
 - the first column holds timestamps (or no category column has unique values) → line of the first
   measure over time, split by the one text column when time values repeat;
 - otherwise the first category column with unique values (text, or numeric codes such as
@@ -31,6 +31,8 @@ def fallback_spec(table: ResultTable, title: str, time_range: str) -> ChartSpec 
     if not measures:
         return None
     if len(table.rows) == 1:
+        if len(measures) > 1:
+            return None
         return _checked(table, kind="big_number", title=title, time_range=time_range, y=[measures[0]])
     texts = [n for n in table.columns if kinds[n] == "text"]
     times = [n for n in table.columns if kinds[n] == "time"]

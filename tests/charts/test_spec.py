@@ -24,7 +24,15 @@ def test_schema_is_small_and_has_no_pydantic_noise() -> None:
     assert schema["additionalProperties"] is False
     assert set(schema["required"]) == {"kind", "title", "time_range", "result_id", "y"}
     assert set(schema["properties"]) == set(ChartSpec.model_fields)
-    assert schema["properties"]["kind"]["enum"] == ["bar", "hbar", "line", "area", "pie", "table", "big_number"]
+    assert schema["properties"]["kind"]["enum"] == [
+        "bar",
+        "hbar",
+        "line",
+        "area",
+        "pie",
+        "table",
+        "big_number",
+    ]
     assert schema["properties"]["x"]["type"] == "string"
     assert all(prop.get("description") for prop in schema["properties"].values())
     assert all("title" not in prop for prop in schema["properties"].values())
@@ -35,7 +43,11 @@ def test_schema_accepts_what_the_model_accepts() -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(VALID, schema)
     assert parse_spec(VALID).y == ["p95"]
-    for bad in ({**VALID, "kind": "donut"}, {**VALID, "colour": "red"}, {k: v for k, v in VALID.items() if k != "y"}):
+    for bad in (
+        {**VALID, "kind": "donut"},
+        {**VALID, "colour": "red"},
+        {k: v for k, v in VALID.items() if k != "y"},
+    ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, schema)
         with pytest.raises(ChartSpecError):

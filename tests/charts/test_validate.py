@@ -73,7 +73,8 @@ def test_repeated_x_and_series_pair_asks_for_aggregation() -> None:
 
 def test_series_with_several_y_is_refused() -> None:
     message = refused(
-        spec(kind="bar", x="model", y=["input_tokens", "output_tokens"], series="model"), results.llm_cost_by_model()
+        spec(kind="bar", x="model", y=["input_tokens", "output_tokens"], series="model"),
+        results.llm_cost_by_model(),
     )
     assert "one y column with series" in message
 
@@ -197,28 +198,36 @@ def test_long_format_rows_pivot_into_one_series_per_value() -> None:
 
 def test_too_many_additive_series_are_summed_into_other() -> None:
     services = [f"svc-{i:02d}" for i in range(MAX_SERIES + 3)]
-    rows = [[f"2025-03-01T{h:02d}:00:00Z", s, (i + 1) * 10 + h] for h in range(4) for i, s in enumerate(services)]
+    rows = [
+        [f"2025-03-01T{h:02d}:00:00Z", s, (i + 1) * 10 + h] for h in range(4) for i, s in enumerate(services)
+    ]
     table = ResultTable(["bucket", "service_name", "n"], rows)
     data = prepare_chart(spec(kind="line", x="bucket", y=["n"], series="service_name"), table)
     assert len(data.series) == MAX_SERIES and data.other_series
     biggest = services[::-1][: MAX_SERIES - 1]
     assert [s.name for s in data.series[:-1]] == biggest
     for hour in range(4):
-        rest = [row[2] for row in rows if row[1] not in biggest and row[0].startswith(f"2025-03-01T{hour:02d}")]
+        rest = [
+            row[2] for row in rows if row[1] not in biggest and row[0].startswith(f"2025-03-01T{hour:02d}")
+        ]
         assert data.series[-1].values[hour] == sum(rest)
 
 
 def test_numeric_strings_and_naive_timestamps_are_read() -> None:
     table = ResultTable(["day", "cost"], [["2025-03-02 00:00:00", "0.0004"], ["2025-03-01", "1.25"]])
     data = prepare_chart(spec(kind="bar", x="day", y=["cost"]), table)
-    assert data.x == [datetime.fromisoformat("2025-03-01T00:00:00+00:00").timestamp(),
-                      datetime.fromisoformat("2025-03-02T00:00:00+00:00").timestamp()]  # fmt: skip
+    assert data.x == [
+        datetime.fromisoformat("2025-03-01T00:00:00+00:00").timestamp(),
+        datetime.fromisoformat("2025-03-02T00:00:00+00:00").timestamp(),
+    ]
     assert data.series[0].values == [1.25, 0.0004]
     assert data.unit == "usd"
 
 
 def test_null_times_are_left_out_with_a_note() -> None:
-    table = ResultTable(["bucket", "n"], [["2025-03-01T10:00:00Z", 1], [None, 5], ["2025-03-01T11:00:00Z", 2]])
+    table = ResultTable(
+        ["bucket", "n"], [["2025-03-01T10:00:00Z", 1], [None, 5], ["2025-03-01T11:00:00Z", 2]]
+    )
     data = prepare_chart(spec(kind="line", x="bucket", y=["n"]), table)
     assert data.series[0].values == [1, 2]
     assert "1 rows without bucket left out" in data.notes
@@ -239,7 +248,9 @@ def test_title_always_says_utc() -> None:
     data = prepare_chart(spec(kind="big_number", y=["total_cost_usd"]), results.total_cost())
     assert data.full_title == "t — last 1h (UTC)"
     data = prepare_chart(
-        ChartSpec(kind="big_number", title="t", time_range="2025-03-01 UTC", result_id="r", y=["total_cost_usd"]),
+        ChartSpec(
+            kind="big_number", title="t", time_range="2025-03-01 UTC", result_id="r", y=["total_cost_usd"]
+        ),
         results.total_cost(),
     )
     assert data.full_title == "t — 2025-03-01 UTC"
