@@ -32,6 +32,7 @@ TEXT = "#1D1C1D"
 MUTED = "#5E5D60"
 GRID = "#E3E3E3"
 OTHER = "#9E9E9E"
+HEADER = "#F2F2F2"
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#3B3B3B"]
 
 TITLE_PT, SUBTITLE_PT, LABEL_PT, TICK_PT, VALUE_PT = 16, 12, 12, 11, 10.5
@@ -39,6 +40,7 @@ TITLE_CHARS, SUBTITLE_CHARS = 64, 90
 TICK_LABEL_CHARS, LEGEND_CHARS = 40, 24
 MAX_VALUE_LABELS = 24
 TABLE_LINES = 16
+CHAR_EM = 0.62  # average glyph width of DejaVu Sans, in ems (bold headers included)
 
 
 def draw_png(data: ChartData) -> tuple[bytes, int, int]:
@@ -72,30 +74,12 @@ def _header(figure: Figure, data: ChartData) -> float:
     subtitle = textwrap.wrap(" · ".join([data.time_label, *data.notes]), SUBTITLE_CHARS, max_lines=2)
     line = 1.0 / (HEIGHT_IN * 72)  # one point, in figure height
     top = 1.0 - 14 * line
-    figure.text(
-        0.025,
-        top,
-        _plain("\n".join(title)),
-        ha="left",
-        va="top",
-        fontsize=TITLE_PT,
-        fontweight="bold",
-        color=TEXT,
-        gid="title",
-        linespacing=1.15,
-    )
+    left = {"x": 0.025, "ha": "left", "va": "top", "linespacing": 1.15}
+    title_text = _plain("\n".join(title))
+    figure.text(y=top, s=title_text, fontsize=TITLE_PT, fontweight="bold", color=TEXT, gid="title", **left)
     below = top - len(title) * TITLE_PT * 1.3 * line - 4 * line
-    figure.text(
-        0.025,
-        below,
-        _plain("\n".join(subtitle)),
-        ha="left",
-        va="top",
-        fontsize=SUBTITLE_PT,
-        color=MUTED,
-        gid="subtitle",
-        linespacing=1.15,
-    )
+    subtitle_text = _plain("\n".join(subtitle))
+    figure.text(y=below, s=subtitle_text, fontsize=SUBTITLE_PT, color=MUTED, gid="subtitle", **left)
     return 1.0 - (below - len(subtitle) * SUBTITLE_PT * 1.3 * line - 6 * line)
 
 
@@ -150,6 +134,9 @@ def _legend(axes: Axes, data: ChartData) -> None:
 
 
 def _bars(axes: Axes, data: ChartData) -> None:
+    if data.x_kind == "time":
+        _time_bars(axes, data)
+        return
     horizontal = data.kind == "hbar"
     _style(axes, "x" if horizontal else "y")
     factor, label = display_scale(data.unit, _magnitude(data.series))
@@ -236,9 +223,6 @@ def _time_bars(axes: Axes, data: ChartData) -> None:
 
 
 def _line(axes: Axes, data: ChartData) -> None:
-    if data.kind == "bar":
-        _time_bars(axes, data)
-        return
     _style(axes, "y")
     xs = _time_axis(axes, data)
     stacked = data.kind == "area" and data.stacked
@@ -304,11 +288,10 @@ def _table(axes: Axes, data: ChartData) -> None:
     assert data.table is not None
     axes.axis("off")
     table = data.table
-    lengths = [
-        max(len(text) for text in [name, *(row[i] for row in table.rows)])
-        for i, name in enumerate(table.header)
-    ]
-    widths = [max(length, 6) / sum(max(length, 6) for length in lengths) for length in lengths]
+    size = LABEL_PT if len(table.rows) <= 10 else TICK_PT
+    fit = int(WIDTH_IN * DPI * 0.92 / (CHAR_EM * size * DPI / 72)) - 2 * len(table.header)
+    caps = _column_caps([[name, *(row[i] for row in table.rows)] for i, name in enumerate(table.header)], fit)
+    widths = [cap / sum(caps) for cap in caps]
     lines = len(table.rows) + 1
     filled = min(1.0, lines / TABLE_LINES)
     height = filled / lines
@@ -316,20 +299,35 @@ def _table(axes: Axes, data: ChartData) -> None:
     drawn.edges = "horizontal"
     for col, name in enumerate(table.header):
         loc = "right" if table.numeric[col] else "left"
-        cell = drawn.add_cell(0, col, widths[col], height, text=_plain(name), loc=loc, facecolor="#F2F2F2")
-        cell.get_text().set_fontweight("bold")
-        for row, cells in enumerate(table.rows, start=1):
-            drawn.add_cell(
-                row, col, widths[col], height, text=_plain(cells[col]), loc=loc, facecolor=BACKGROUND
+        texts = [name, *(row[col] for row in table.rows)]
+        for row, text in enumerate(texts):
+            cell = drawn.add_cell(
+                row,
+                col,
+                widths[col],
+                height,
+                text=_plain(_short(text, caps[col])),
+                loc=loc,
+                facecolor=HEADER if row == 0 else BACKGROUND,
+                edgecolor=GRID,
             )
-    for (_, col), cell in drawn.get_celld().items():
-        cell.PAD = min(0.1, 0.012 / widths[col])
+            cell.PAD = min(0.1, 0.012 / widths[col])
+            cell.get_text().set_color(TEXT)
+            cell.get_text().set_fontweight("bold" if row == 0 else "normal")
     axes.add_table(drawn)
     drawn.auto_set_font_size(False)
-    drawn.set_fontsize(LABEL_PT if len(table.rows) <= 10 else TICK_PT)
-    for cell in drawn.get_celld().values():
-        cell.set_edgecolor(GRID)
-        cell.get_text().set_color(TEXT)
+    drawn.set_fontsize(size)
+
+
+def _column_caps(columns: list[list[str]], fit: int) -> list[int]:
+    """Characters per column so that they add up to at most `fit`: the widest columns give way first."""
+    lengths = [max(6, *(len(text) for text in column)) for column in columns]
+    if sum(lengths) <= fit:
+        return lengths
+    cap = max(lengths)
+    while cap > 6 and sum(min(length, cap) for length in lengths) > fit:
+        cap -= 1
+    return [min(length, cap) for length in lengths]
 
 
 def _big_number(axes: Axes, data: ChartData) -> None:
@@ -363,7 +361,7 @@ def _big_number(axes: Axes, data: ChartData) -> None:
 
 
 _DRAWERS: dict[str, Callable[[Axes, ChartData], None]] = {
-    "bar": lambda axes, data: (_line if data.x_kind == "time" else _bars)(axes, data),
+    "bar": _bars,
     "hbar": _bars,
     "line": _line,
     "area": _line,

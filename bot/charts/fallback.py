@@ -4,7 +4,7 @@
 - the first column holds timestamps (or no category column has unique values) → line of the first
   measure over time, split by the one text column when time values repeat;
 - otherwise the first category column with unique values (text, or numeric codes such as
-  `http_response_status_code`) → bar of the first measure, hbar when a label is long;
+  `http_response_status_code`) → bar of the first measure, hbar when the labels would not fit side by side;
 - anything else → None. The spec is validated against the table before it is returned.
 """
 
@@ -15,7 +15,7 @@ import re
 from bot.charts.columns import column_kind
 from bot.charts.spec import TIME_RANGE_MAX, TITLE_MAX, ChartKind, ChartSpec, ChartSpecError
 from bot.charts.units import words
-from bot.charts.validate import LONG_LABEL, prepare_chart
+from bot.charts.validate import LABEL_BUDGET, MAX_BARS, prepare_chart
 from bot.tables import ResultTable
 
 _CODE = re.compile(r"^(status|code|level|port|id|pid|version|year)$")
@@ -47,7 +47,8 @@ def fallback_spec(table: ResultTable, title: str, time_range: str) -> ChartSpec 
     if not categories:
         return None
     x = categories[0]
-    kind: ChartKind = "hbar" if any(len(str(v)) > LONG_LABEL for v in table.column(x)) else "bar"
+    labels = [str(v) for v in table.column(x)]
+    kind: ChartKind = "hbar" if max(map(len, labels)) * min(len(labels), MAX_BARS) > LABEL_BUDGET else "bar"
     return _checked(table, kind=kind, title=title, time_range=time_range, x=x, y=[measures[0]])
 
 

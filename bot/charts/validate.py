@@ -6,7 +6,8 @@ Rules, per kind:
 - bar/hbar/pie: x is a category column whose values are unique (or unique per `series` value). Bars are
   sorted by value, largest first; at most 12 bars (7 pie slices). When there are more, additive values
   keep the top 11 and sum the rest into "Other (k more)"; non-additive ones (averages, percentiles, rates)
-  keep the top 12 and say "top 12 of N". A `bar` whose labels are long is drawn as `hbar`;
+  keep the top 12 and say "top 12 of N". A `bar` whose labels would not fit side by side (longest label
+  × number of bars > 80 characters) is drawn as `hbar`;
   a `bar` over a time column is drawn in time order, stacked when its series are additive.
 - line/area: x is a time column (ISO 8601, naive means UTC) or a numeric one; rows are sorted by x;
   at least 2 points; an area with several series stacks them, so they must be additive.
@@ -38,7 +39,7 @@ MAX_SERIES = 7
 MAX_TABLE_ROWS = 15
 MAX_TIME_BARS = 120
 MAX_POINTS = 5000
-LONG_LABEL = 14
+LABEL_BUDGET = 80  # characters of category labels that fit side by side under vertical bars
 MAX_CELL = 60
 
 _UNIT_GROUPS: dict[Unit, str] = {"s": "time", "ms": "time", "percent": "fraction", "ratio": "fraction"}
@@ -188,7 +189,7 @@ def _categorical(
     limit = MAX_PIE_SLICES if spec.kind == "pie" else MAX_BARS
     categories, series, other_category = _cap_categories(spec, categories, series, additive, limit, notes)
     kind = spec.kind
-    if kind == "bar" and any(len(c) > LONG_LABEL for c in categories):
+    if kind == "bar" and max(len(c) for c in categories) * len(categories) > LABEL_BUDGET:
         kind = "hbar"
     return ChartData(
         kind=kind,
