@@ -2,7 +2,8 @@
 
 Rules, per kind:
 
-- every named column must exist; y columns must be numeric (numeric strings count) and share one unit;
+- every named column must exist; y columns must be numeric (numeric strings count) and share one unit:
+  the spec's `unit`, else the one their names imply (see `units.py`);
 - bar/hbar/pie: x is a category column whose values are unique (or unique per `series` value). Bars are
   sorted by value, largest first; at most 12 bars (7 pie slices). When there are more, additive values
   keep the top 11 and sum the rest into "Other (k more)"; non-additive ones (averages, percentiles, rates)
@@ -122,19 +123,27 @@ def _numeric(spec: ChartSpec, table: ResultTable, name: str) -> Values:
 
 
 def _shared_unit(spec: ChartSpec, ys: dict[str, Values]) -> Unit | None:
-    units = {name: column_unit(name, values, spec.unit) for name, values in ys.items()}
-    distinct = set(units.values())
-    if len(distinct) > 1:
+    """The unit of all y columns: the spec's, else the one their names imply.
+
+    Names that imply different kinds of unit (p95 and n) are refused even with an explicit unit;
+    a name that implies none goes with the others.
+    """
+    units = {name: infer_unit(name, [v for v in values if v is not None]) for name, values in ys.items()}
+    kinds = {_UNIT_GROUPS.get(unit, unit) for unit in units.values() if unit is not None}
+    if len(kinds) > 1 or (spec.unit is None and len(set(units.values()) - {None}) > 1):
         mixed = ", ".join(f"{name}: {unit or 'plain number'}" for name, unit in units.items())
         raise ChartSpecError(
             f"The y columns mix units ({mixed}); one chart has one y axis. Chart them separately, "
             "or use kind=table to show them side by side."
         )
-    return distinct.pop()
+    if spec.unit is not None:
+        return spec.unit
+    return next((unit for unit in units.values() if unit is not None), None)
 
 
 def column_unit(name: str, values: Values, unit: Unit | None) -> Unit | None:
-    """The unit of one column: `unit` (the spec's) unless the name implies a different kind of unit."""
+    """The unit of one table column: `unit` (the spec's) unless the name implies a different kind of unit
+    (a table of p95 and n with unit=s shows n as a count)."""
     inferred = infer_unit(name, [v for v in values if v is not None])
     if unit is None:
         return inferred
@@ -282,8 +291,8 @@ def _ranker(additive: bool) -> Callable[[Values], float]:
 def _exact_sum(values: Sequence[int | float | None]) -> int | float:
     present = [v for v in values if v is not None]
     if all(isinstance(v, int) for v in present):
-        return sum(present)  # type: ignore[arg-type]
-    return math.fsum(present)  # type: ignore[arg-type]
+        return sum(present)
+    return math.fsum(present)
 
 
 def _cap_series(

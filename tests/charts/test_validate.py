@@ -254,3 +254,19 @@ def test_title_always_says_utc() -> None:
         results.total_cost(),
     )
     assert data.full_title == "t — 2025-03-01 UTC"
+
+
+def test_explicit_unit_wins_for_a_name_that_suggests_another() -> None:
+    table = ResultTable(["model", "total"], [["sonnet", 1.5], ["haiku", 0.25]])  # SUM(cost) AS total
+    assert prepare_chart(spec(kind="bar", x="model", y=["total"], unit="usd"), table).unit == "usd"
+    assert prepare_chart(spec(kind="bar", x="model", y=["total"]), table).unit == "count"
+
+
+def test_mixed_units_are_refused_even_with_an_explicit_unit() -> None:
+    message = refused(spec(kind="bar", x="http_route", y=["p95", "n"], unit="s"), results.slowest_routes())
+    assert "mix units" in message
+
+
+def test_a_column_without_a_unit_in_its_name_joins_the_others() -> None:
+    table = ResultTable(["model", "input_tokens", "cached"], [["sonnet", 100, 40], ["haiku", 50, 0]])
+    assert prepare_chart(spec(kind="bar", x="model", y=["input_tokens", "cached"]), table).unit == "tokens"
