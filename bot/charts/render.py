@@ -2,9 +2,10 @@
 
 matplotlib holds the GIL for most of a render, so rendering in threads stalls the event loop; a worker
 process does not. Measured with `python -m bench.charts` on the shared 2-core dev machine, max lag of a
-10 ms ticker during 20 concurrent renders with 2 workers: 66–187 ms with threads, 2.5–8 ms with
-processes. Workers run at nice +5 so the bot's own process wins the CPU (worst case ~3–6 ms instead of
-~4–8 ms). A warm render takes ~150–200 ms either way.
+10 ms ticker during 20 concurrent renders with 2 workers, over 8 runs at load average 1–2.6:
+66–273 ms with threads, 2.5–12 ms with processes (11–24× less). Workers run at nice +5 so the bot's own
+process wins the CPU (at equal load: 3–6 ms with it, 4–8 ms without). A warm render takes 150–250 ms
+either way (median, pool round trip included; drawing inline costs the same).
 
 The pool uses the "spawn" start method (forking a process that runs an event loop and threads is
 unsafe), is created on first use, warms each worker once (imports and a first draw in the initializer)

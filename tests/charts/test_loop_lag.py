@@ -1,7 +1,7 @@
 """Rendering never blocks the event loop: a 10 ms ticker keeps its pace during 20 concurrent renders.
 
-Measured on the shared 2-core dev machine (bench/charts.py, 20 renders of 8 chart kinds, 2 workers):
-max tick lag 2.5–8 ms with the process pool, 66–187 ms with a 2-thread pool (matplotlib holds the GIL).
+Measured on the shared 2-core dev machine (bench/charts.py, 20 concurrent renders, 2 workers, load 1–2.6):
+max tick lag 2.5–12 ms with the process pool, 66–273 ms with a 2-thread pool (matplotlib holds the GIL).
 The bound sits between the two with room for a busy machine: it fails if rendering moves onto the loop's
 process (threads, or inline), and not because another process takes a core for a moment.
 """
