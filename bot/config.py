@@ -15,12 +15,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.oauth.crypto import KeyFormatError, SecretBox, parse_keys
+from bot.oauth.endpoints import DEFAULT_REGION_URLS
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/logfire-bot.db"
 DEFAULT_MCP_URL = "https://logfire-us.pydantic.dev/mcp"
 DEFAULT_MODEL = "claude-sonnet-4-5"
 
 CommaList = Annotated[list[str], NoDecode]
+CommaMap = Annotated[dict[str, str], NoDecode]
 
 
 class ConfigError(Exception):
@@ -53,6 +55,8 @@ class Settings(BaseSettings):
 
     # Logfire
     logfire_mcp_url: str = DEFAULT_MCP_URL
+    # Where `/logfire connect us|eu` go: "us=https://…/mcp,eu=https://…/mcp" (self-hosted or test setups).
+    logfire_region_urls: CommaMap = Field(default_factory=lambda: dict(DEFAULT_REGION_URLS))
 
     # Logging
     log_format: Literal["text", "json"] = "text"
@@ -62,17 +66,33 @@ class Settings(BaseSettings):
     logfire_tools_allow: CommaList = Field(default_factory=list)
     logfire_tools_deny: CommaList = Field(default_factory=list)
     logfire_tools_strict: bool = False
+    logfire_tools_extra_write_verbs: CommaList = Field(default_factory=list)
 
     # A client pre-registered with Logfire, for servers without dynamic client registration.
     logfire_oauth_client_id: str | None = None
     logfire_oauth_client_secret: SecretStr | None = None
 
-    @field_validator("logfire_tools_allow", "logfire_tools_deny", mode="before")
+    @field_validator(
+        "logfire_tools_allow", "logfire_tools_deny", "logfire_tools_extra_write_verbs", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("logfire_region_urls", mode="before")
+    @classmethod
+    def _split_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs = {}
+        for part in filter(None, (part.strip() for part in value.split(","))):
+            name, equals, url = part.partition("=")
+            if not equals or not name.strip() or not url.strip():
+                raise ValueError(f"{part!r} is not region=https://…/mcp")
+            pairs[name.strip().lower()] = url.strip()
+        return pairs
 
     @field_validator("token_encryption_keys")
     @classmethod

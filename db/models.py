@@ -71,6 +71,7 @@ class LogfireConnection(Base):
     connected_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)  # compare-and-swap on refresh
+    refresh_claimed_until: Mapped[datetime | None]  # one process refreshes at a time, across replicas
     needs_reconnect_reason: Mapped[str | None] = mapped_column(Text)
     tools_fingerprint: Mapped[str | None] = mapped_column(String(64))
     tools_summary: Mapped[dict[str, Any] | None]  # names, verdicts and change notes of the last listing

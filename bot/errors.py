@@ -1,0 +1,68 @@
+"""Errors a Slack user can meet, each with a plain message saying what failed and what to do.
+
+Raised by the OAuth, MCP and analysis layers; the Slack handlers turn them into messages. Messages never
+contain secrets.
+"""
+
+from __future__ import annotations
+
+
+class LogfireBotError(Exception):
+    """Base class: `str(error)` is the user-facing message."""
+
+    kind = "error"
+
+
+class NotConnected(LogfireBotError):
+    """The workspace has no usable Logfire connection; someone must run `/logfire connect`."""
+
+    kind = "not_connected"
+
+    def __init__(self, reason: str | None = None) -> None:
+        self.reason = reason
+        text = "This workspace is not connected to Logfire."
+        if reason:
+            text = f"The Logfire connection needs to be renewed: {reason}."
+        super().__init__(f"{text} Run `/logfire connect` to authorize again.")
+
+
+class RegionMismatch(LogfireBotError):
+    """Logfire answered that our resource belongs to the other region (tokens are region-specific)."""
+
+    kind = "region_mismatch"
+
+    def __init__(self, suggested_region: str | None) -> None:
+        self.suggested_region = suggested_region
+        if suggested_region:
+            fix = f"connect with `/logfire connect {suggested_region}`"
+        else:
+            fix = "check the MCP URL and connect with `/logfire connect us`, `eu` or your own `https://…/mcp`"
+        super().__init__(f"Region mismatch: your Logfire project lives in the other region; {fix}.")
+
+
+class ConnectFailed(LogfireBotError):
+    """Connecting could not start or finish (discovery, registration, code exchange)."""
+
+    kind = "connect_failed"
+
+
+class InsufficientScope(LogfireBotError):
+    kind = "insufficient_scope"
+
+    def __init__(self, needed: str | None = None) -> None:
+        scope = f" (it needs `{needed}`)" if needed else ""
+        super().__init__(
+            f"Logfire refused the request: the connection lacks a permission{scope}. "
+            "Run `/logfire connect` and grant read access to the project."
+        )
+
+
+class LogfireUnavailable(LogfireBotError):
+    """Logfire could not be reached, answered with a server error, or was too slow."""
+
+    kind = "logfire_unavailable"
+
+    def __init__(self, detail: str, waited_seconds: float | None = None) -> None:
+        self.detail = detail
+        waited = f" after waiting {waited_seconds:.0f} s" if waited_seconds is not None else ""
+        super().__init__(f"Logfire is not answering right now ({detail}){waited}. Try again in a minute.")
