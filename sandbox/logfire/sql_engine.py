@@ -118,6 +118,22 @@ class SqlEngine:
             self._db.execute(setting)
         self.tables = [self._schema("records", _RECORDS_FULL), self._schema("metrics", _METRICS)]
 
+    def schemas(self) -> dict[str, Any]:
+        """The body of GET /v1/schemas, from the engine's real tables."""
+        return {
+            "tables": [
+                {
+                    "name": table.name,
+                    "description": "",
+                    "schema": {
+                        name: {"data_type": sql_type, "nullable": nullable, "description": ""}
+                        for name, sql_type, nullable in table.columns
+                    },
+                }
+                for table in self.tables
+            ]
+        }
+
     def _load(self, name: str, tables: list[pa.Table]) -> None:
         combined = pa.concat_tables(tables)
         columns = ", ".join(
@@ -147,18 +163,22 @@ class SqlEngine:
         min_timestamp: datetime | None = None,
         max_timestamp: datetime | None = None,
         limit: int | None = None,
+        default_limit: int | None = None,
         timezone: str | None = None,
         environments: Sequence[str] | None = None,
     ) -> QueryResult:
         """Thread-safe and synchronous. Only rows of `project_id` are visible; [min_timestamp, max_timestamp)
         restricts records.start_timestamp / metrics.recorded_timestamp on top of the SQL's own predicates;
-        `limit` caps the rows (over the SQL's own LIMIT); `timezone` (IANA) sets how timestamps are truncated
-        and rendered; `environments` keeps rows whose deployment_environment is listed ('' = unset)."""
+        `limit` caps the rows (over the SQL's own LIMIT); `default_limit` applies only when the statement has
+        no top-level LIMIT; `timezone` (IANA) sets how timestamps are truncated and rendered; `environments`
+        keeps rows whose deployment_environment is listed ('' = unset)."""
         zone = _zone(timezone)
         window = Window(
             project_id, min_timestamp, max_timestamp, tuple(environments) if environments else None
         )
-        duckdb_sql, not_null = translate(sql, window, limit=limit, timezone=timezone)
+        duckdb_sql, not_null = translate(
+            sql, window, limit=limit, default_limit=default_limit, timezone=timezone
+        )
         cursor = self._db.cursor()
         timer = threading.Timer(QUERY_TIMEOUT_S, cursor.interrupt)
         timer.start()
@@ -188,7 +208,12 @@ class Window:
 
 
 def translate(
-    sql: str, window: Window, *, limit: int | None = None, timezone: str | None = None
+    sql: str,
+    window: Window,
+    *,
+    limit: int | None = None,
+    default_limit: int | None = None,
+    timezone: str | None = None,
 ) -> tuple[str, set[str]]:
     """Logfire SQL → DuckDB SQL for one read-only query, with tables restricted to `window`; also the names
     of the output columns known to be NOT NULL."""
@@ -201,6 +226,8 @@ def translate(
     if timezone and timezone != "UTC":
         tree = tree.transform(lambda node: _in_timezone(node, timezone), copy=False)
     _scope_tables(tree, window)
+    if default_limit is not None and not tree.args.get("limit"):
+        tree = _cap_limit(tree, default_limit)
     if limit is not None:
         tree = _cap_limit(tree, limit)
     return tree.sql(dialect="duckdb"), not_null
