@@ -181,14 +181,15 @@ AGENT_FAILURES: dict[str, Failure] = {
 }
 # Relative frequency of each agent failure: clearly different so that "top exceptions" has a stable order.
 AGENT_FAILURE_WEIGHTS = {
-    "rate_limit": 34,
-    "read_timeout": 20,
-    "validation_error": 13,
-    "unexpected_model_behavior": 8,
-    "key_error": 5,
-    "overloaded": 3,
-    "json_decode": 1.5,
+    "rate_limit": 40,
+    "read_timeout": 22,
+    "validation_error": 12,
+    "unexpected_model_behavior": 6,
+    "key_error": 3.5,
+    "overloaded": 2,
+    "json_decode": 1,
 }
+_FAILURE_PROVIDER = {"rate_limit": "openai", "overloaded": "anthropic"}
 _TOOL_FAILURES = {"validation_error", "key_error", "json_decode"}
 _RETRIED_FAILURES = {"rate_limit", "read_timeout", "overloaded", "validation_error"}
 
@@ -610,10 +611,10 @@ def agent_run(world: World, start_offset_s: float) -> None:
     rng = world.rng
     instance = world.pick("agent")
     tracer = instance.tracers["agent"]
-    model = rng.choices([m for m, _ in MODELS], weights=[w for _, w in MODELS])[0]
     agent_name = rng.choice(AGENTS)
     recent = start_offset_s < 3600
     failure_key = _agent_failure(rng, recent)
+    model = _pick_model(rng, _FAILURE_PROVIDER.get(failure_key or ""))
     start = world.now_ns - _ns(start_offset_s)
     root = start_span(
         tracer,
@@ -684,6 +685,13 @@ def agent_run(world: World, start_offset_s: float) -> None:
     root.end(end_time=t + _ns(0.002))
 
 
+def _pick_model(rng: random.Random, system: str | None) -> Model:
+    """A model by popularity; a provider-specific failure (a 429 from OpenAI, a 529 from Anthropic) picks
+    among that provider's models."""
+    candidates = [(m, w) for m, w in MODELS if system is None or m.system == system]
+    return rng.choices([m for m, _ in candidates], weights=[w for _, w in candidates])[0]
+
+
 def _agent_failure(rng: random.Random, recent: bool) -> str | None:
     if rng.random() >= (0.22 if recent else 0.11):
         return None
@@ -697,10 +705,6 @@ def _llm_call(
     world: World, instance: Instance, parent: Span, model: Model, start: int, failure: str | None
 ) -> int:
     rng = world.rng
-    if failure == "rate_limit" and model.system != "openai":
-        failure = "overloaded"
-    elif failure == "overloaded" and model.system != "anthropic":
-        failure = "rate_limit"
     input_tokens = int(_lognormal_s(rng, 1800, 0.6))
     output_tokens = int(_lognormal_s(rng, 260, 0.7))
     duration = _lognormal_s(rng, model.median_latency_s, 0.45) * (0.15 if failure else 1)
