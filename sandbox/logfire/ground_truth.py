@@ -232,7 +232,13 @@ def _grouped_counts(rows: pa.Table, by_message: bool) -> list[ExceptionCount]:
         )
         for row in grouped.to_pylist()
     ]
-    return sorted(counts, key=lambda c: (-c.count, c.exception_type or "", c.exception_message or ""))
+    return sorted(counts, key=_count_order)
+
+
+def _count_order(count: ExceptionCount) -> tuple[object, ...]:
+    """count DESC, then exception_type, exception_message ascending with NULLs last (as SQL orders them)."""
+    kind, message = count.exception_type, count.exception_message
+    return (-count.count, kind is None, kind or "", message is None, message or "")
 
 
 def _bucketed(rows: pa.Table, bucket: timedelta) -> dict[datetime, int]:
