@@ -47,5 +47,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "sandbox":
+        from sandbox.logfire.server import serve
+
+        return serve(
+            host=args.host,
+            port=args.port,
+            region=args.region,
+            auto_approve=args.auto_approve,
+            seed=args.seed,
+            records=args.records,
+        )
+    if args.command == "demo":
+        from sandbox.logfire.selfcheck import run_selfcheck
+
+        return run_selfcheck()
     print(f"logfire-bot {args.command}: not built yet", file=sys.stderr)
-    return 0 if args.command == "demo" else 2
+    return 2
