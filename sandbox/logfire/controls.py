@@ -2,7 +2,8 @@
 
 Tests in the same process use `Controls` directly; tests driving another process use the same operations
 over HTTP under `/_sandbox/`, answered only to loopback clients. Faults target `tools/call` requests of one
-tool (or of any tool when `tool` is None) and fire `times` times (None: until cleared).
+tool (or of any tool when `tool` is None) and fire `times` times (None: until cleared). HTTP 500 and dropped
+sessions answer before the MCP server sees the call, so those calls are counted in `faults_fired`, not logged.
 """
 
 from __future__ import annotations
@@ -208,7 +209,8 @@ class Controls:
         if ctx.method != "tools/call" or not ctx.params:
             return await call_next(ctx)
         name = str(ctx.params.get("name", ""))
-        self._record(name, ctx.params.get("arguments") or {})
+        arguments = ctx.params.get("arguments")
+        self._record(name, arguments if isinstance(arguments, dict) else {})
         latency = self._take(("latency",), name)
         if latency is not None:
             await asyncio.sleep(latency.seconds)
