@@ -111,7 +111,7 @@ def generate(
     `var/sandbox-cache`); the rows are the same either way.
     """
     now = _to_microseconds(now or datetime.now(UTC))
-    directory = (cache_dir or default_cache_dir()) / f"{generator_version()}-seed{seed}-records{records}"
+    directory = cache_directory(seed, records, cache_dir)
     tables = _load(directory, now) if use_cache else None
     if tables is None:
         tables = build_tables(seed, records, now)
@@ -125,6 +125,10 @@ def generate(
         metrics=metrics_table,
         ground_truth=GroundTruth(records_table, now),
     )
+
+
+def cache_directory(seed: int, records: int, cache_dir: Path | None = None) -> Path:
+    return (cache_dir or default_cache_dir()) / f"{generator_version()}-seed{seed}-records{records}"
 
 
 @functools.cache
@@ -400,24 +404,24 @@ def _shift_events(column: list[str | None], shift_us: int) -> list[str | None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m sandbox.logfire.dataset --summary`: generate (or load) the data, print the ground truth."""
+    """`python -m sandbox.logfire.dataset`: generate (or load) the data and write its ground-truth summary
+    beside the cache (`summary.json`); `--print` also prints it."""
     parser = argparse.ArgumentParser(prog="python -m sandbox.logfire.dataset")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--records", type=int, default=DEFAULT_RECORDS)
-    parser.add_argument("--summary", action="store_true", help="print the ground-truth summary as JSON")
-    parser.add_argument("--write-summary", type=Path, help="also write the summary to this file")
+    parser.add_argument("--print", action="store_true", help="print the ground-truth summary as JSON")
     args = parser.parse_args(argv)
     dataset = generate(seed=args.seed, records=args.records)
     summary = dataset.ground_truth.summary()
-    if args.write_summary:
-        args.write_summary.write_text(json.dumps(summary, indent=2))
-    if args.summary:
+    path = cache_directory(args.seed, args.records) / "summary.json"
+    path.write_text(json.dumps(summary, indent=2))
+    if args.print:
         json.dump(summary, sys.stdout, indent=2)
         print()
-    else:
-        print(
-            f"{dataset.records.num_rows} records, {dataset.metrics.num_rows} metric points", file=sys.stderr
-        )
+    print(
+        f"{dataset.records.num_rows} records, {dataset.metrics.num_rows} metric points; wrote {path}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -8,6 +8,7 @@ touch the SQL text.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import threading
@@ -174,16 +175,22 @@ class SqlEngine:
         keeps rows whose deployment_environment is listed ('' = unset)."""
         zone = _zone(timezone)
         window = Window(
-            project_id, min_timestamp, max_timestamp, tuple(environments) if environments else None
+            project_id,
+            min_timestamp,
+            max_timestamp,
+            tuple(environments) if environments is not None else None,
         )
-        duckdb_sql, not_null = translate(
-            sql, window, limit=limit, default_limit=default_limit, timezone=timezone
+        translation = translate(
+            sql, window.shape, limit=limit, default_limit=default_limit, timezone=timezone
         )
+        parameters = {
+            name: value for name, value in window.parameters().items() if name in translation.parameters
+        }
         cursor = self._db.cursor()
         timer = threading.Timer(QUERY_TIMEOUT_S, cursor.interrupt)
         timer.start()
         try:
-            relation = cursor.sql(duckdb_sql)
+            relation = cursor.sql(translation.sql, params=parameters or None)
             if relation is None:
                 raise QueryError("Only SELECT queries are allowed")
             types = [str(t) for t in relation.types]
@@ -193,7 +200,16 @@ class SqlEngine:
         finally:
             timer.cancel()
             cursor.close()
-        return _result(table, types, zone, not_null)
+        return _result(table, types, zone, translation.not_null)
+
+
+@dataclass(frozen=True)
+class WindowShape:
+    """Which restrictions a query gets; their values go as DuckDB parameters, so translations are cached."""
+
+    has_min: bool
+    has_max: bool
+    has_environments: bool
 
 
 @dataclass(frozen=True)
@@ -203,20 +219,48 @@ class Window:
     max_timestamp: datetime | None
     environments: tuple[str, ...] | None
 
+    @property
+    def shape(self) -> WindowShape:
+        return WindowShape(
+            self.min_timestamp is not None, self.max_timestamp is not None, self.environments is not None
+        )
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "lf_project": self.project_id,
+            "lf_min": _utc(self.min_timestamp),
+            "lf_max": _utc(self.max_timestamp),
+            "lf_environments": [e for e in self.environments or () if e],
+            "lf_unset_environment": "" in (self.environments or ()),
+        }
+
+
+@dataclass(frozen=True)
+class Translation:
+    sql: str  # DuckDB SQL with named parameters $lf_*
+    parameters: frozenset[str]
+    not_null: frozenset[str]  # output columns known to be NOT NULL
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
 
 # --- translation
 
 
+@functools.lru_cache(maxsize=1024)
 def translate(
     sql: str,
-    window: Window,
+    window: WindowShape,
     *,
     limit: int | None = None,
     default_limit: int | None = None,
     timezone: str | None = None,
-) -> tuple[str, set[str]]:
-    """Logfire SQL → DuckDB SQL for one read-only query, with tables restricted to `window`; also the names
-    of the output columns known to be NOT NULL."""
+) -> Translation:
+    """Logfire SQL → DuckDB SQL for one read-only query, every table restricted to the window's parameters."""
     tree = _parse(sql)
     _check_read_only(tree)
     _name_outputs(tree)
@@ -230,7 +274,8 @@ def translate(
         tree = _cap_limit(tree, default_limit)
     if limit is not None:
         tree = _cap_limit(tree, limit)
-    return tree.sql(dialect="duckdb"), not_null
+    parameters = {str(p.this) for p in tree.find_all(exp.Placeholder) if str(p.this).startswith("lf_")}
+    return Translation(tree.sql(dialect="duckdb"), frozenset(parameters), frozenset(not_null))
 
 
 def _parse(sql: str) -> exp.Expression:
@@ -280,7 +325,7 @@ def _name_outputs(tree: exp.Expression) -> None:
         tree.expressions[index] = exp.alias_(projection, exp.to_identifier(name, quoted=True))
 
 
-def _scope_tables(tree: exp.Expression, window: Window) -> None:
+def _scope_tables(tree: exp.Expression, window: WindowShape) -> None:
     cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     for table in list(tree.find_all(exp.Table)):
         if not isinstance(table.this, exp.Identifier):
@@ -306,42 +351,32 @@ def _check_table_function(function: exp.Expression) -> None:
         raise QueryError(f"table function '{function.sql(dialect='postgres')}' is not available")
 
 
-def _scoped_table(name: str, window: Window) -> exp.Select:
+def _scoped_table(name: str, window: WindowShape) -> exp.Select:
     internal, timestamp, extra = _TABLES[name]
-    conditions: list[exp.Expression] = [
-        exp.EQ(this=exp.column("project_id"), expression=exp.Literal.string(window.project_id))
-    ]
+    conditions: list[exp.Expression] = [exp.column("project_id").eq(exp.Placeholder(this="lf_project"))]
     if extra:
         conditions.append(sqlglot.condition(extra))
-    if window.min_timestamp is not None:
-        conditions.append(
-            exp.GTE(this=exp.column(timestamp), expression=_timestamp_literal(window.min_timestamp))
-        )
-    if window.max_timestamp is not None:
-        conditions.append(
-            exp.LT(this=exp.column(timestamp), expression=_timestamp_literal(window.max_timestamp))
-        )
-    if window.environments is not None:
-        conditions.append(_environment_condition(window.environments))
+    if window.has_min:
+        conditions.append(exp.GTE(this=exp.column(timestamp), expression=_timestamp_parameter("lf_min")))
+    if window.has_max:
+        conditions.append(exp.LT(this=exp.column(timestamp), expression=_timestamp_parameter("lf_max")))
+    if window.has_environments:
+        conditions.append(_environment_condition())
     return exp.select("*").from_(internal).where(exp.and_(*conditions))
 
 
-def _environment_condition(environments: tuple[str, ...]) -> exp.Expression:
+def _environment_condition() -> exp.Expression:
+    """deployment_environment in the listed ones, or unset when '' was listed."""
     column = exp.column("deployment_environment")
-    named = [exp.Literal.string(e) for e in environments if e]
-    parts: list[exp.Expression] = []
-    if named:
-        parts.append(exp.In(this=column, expressions=named))
-    if "" in environments:
-        parts.append(exp.Is(this=column, expression=exp.Null()))
-    return exp.or_(*parts)
+    listed = exp.Anonymous(
+        this="list_contains", expressions=[exp.Placeholder(this="lf_environments"), column]
+    )
+    unset = exp.and_(exp.Placeholder(this="lf_unset_environment"), exp.Is(this=column, expression=exp.Null()))
+    return exp.paren(exp.or_(listed, unset))
 
 
-def _timestamp_literal(moment: datetime) -> exp.Expression:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    text = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00")
-    return exp.cast(exp.Literal.string(text), exp.DataType.build("TIMESTAMPTZ"))
+def _timestamp_parameter(name: str) -> exp.Expression:
+    return exp.cast(exp.Placeholder(this=name), exp.DataType.build("TIMESTAMPTZ"))
 
 
 def _cap_limit(tree: exp.Expression, limit: int) -> exp.Expression:
