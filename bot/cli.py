@@ -72,7 +72,7 @@ def _command_of(args: argparse.Namespace) -> Callable[[argparse.Namespace], int]
         return {"upgrade": db_upgrade}[args.db_command]
     if args.command == "keys":
         return {"generate": keys_generate, "rotate": keys_rotate}[args.keys_command]
-    return not_built
+    return {"sandbox": sandbox, "demo": demo}.get(args.command, not_built)
 
 
 def _settings() -> Settings:
@@ -83,7 +83,27 @@ def _settings() -> Settings:
 
 def not_built(args: argparse.Namespace) -> int:
     print(f"logfire-bot {args.command}: not built yet", file=sys.stderr)
-    return 0 if args.command == "demo" else 2
+    return 2
+
+
+def sandbox(args: argparse.Namespace) -> int:
+    from sandbox.logfire.server import serve
+
+    return serve(
+        host=args.host,
+        port=args.port,
+        region=args.region,
+        auto_approve=args.auto_approve,
+        seed=args.seed,
+        records=args.records,
+    )
+
+
+def demo(_args: argparse.Namespace) -> int:
+    # Until the demo is built, `make demo` runs the sandbox self-check (it says so).
+    from sandbox.logfire.selfcheck import run_selfcheck
+
+    return run_selfcheck()
 
 
 def db_upgrade(_args: argparse.Namespace) -> int:
