@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.oauth.crypto import SecretBox, generate_key
 from db.engine import Database, open_database
 from db.migrate import upgrade
+from sandbox.logfire.server import SandboxLogfire
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -102,5 +103,28 @@ async def database(request, tmp_path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def secret_box() -> SecretBox:
-    return SecretBox.from_text(generate_key())
+def encryption_key() -> str:
+    return generate_key()
+
+
+@pytest.fixture
+def secret_box(encryption_key: str) -> SecretBox:
+    return SecretBox.from_text(encryption_key)
+
+
+SANDBOX_RECORDS = 20_000
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[SandboxLogfire]:
+    """One running sandbox Logfire (US region, 20k records) for the whole session."""
+    with SandboxLogfire(region="us", records=SANDBOX_RECORDS, seed=7) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _clean_controls(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Faults and counters never leak from one test to the next (only where a test uses the sandbox)."""
+    yield
+    if "sandbox" in request.fixturenames:
+        request.getfixturevalue("sandbox").controls.reset()

@@ -34,11 +34,14 @@ def callback_handler(flow: OAuthFlow, on_connected: OnConnected, on_failed: OnFa
         try:
             connected = await flow.complete_authorization(request.query)
         except (CallbackRefused, CallbackFailed) as error:
+            team = error.requester.team_id if error.requester else "unknown"
+            log.warning("Logfire authorization callback for team %s refused: %s", team, error)
             if error.requester is not None:
                 await _tell(on_failed, error.requester, error)
             status = error.status if isinstance(error, CallbackRefused) else 400
             return page("Not connected", str(error), status=status)
         except LogfireBotError as error:
+            log.warning("Logfire authorization callback failed: %s", error)
             return page("Not connected", str(error), status=502)
         detail = await on_connected(connected)
         return page("Connected to Logfire", _connected_text(connected, detail))

@@ -15,7 +15,7 @@ from mcp.shared.auth import OAuthClientMetadata, OAuthMetadata
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot import __version__
+from bot import USER_AGENT, __version__
 from bot.errors import ConnectFailed, LogfireUnavailable
 from bot.oauth.crypto import SecretBox
 from bot.oauth.discovery import ServerMetadata
@@ -93,6 +93,7 @@ async def _register(
         ),
         server.issuer,
     )
+    request.headers["User-Agent"] = USER_AGENT  # a prebuilt request does not get the client's headers
     try:
         response = await http.send(request)
         registered = await handle_registration_response(response)
