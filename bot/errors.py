@@ -64,5 +64,27 @@ class LogfireUnavailable(LogfireBotError):
 
     def __init__(self, detail: str, waited_seconds: float | None = None) -> None:
         self.detail = detail
-        waited = f" after waiting {waited_seconds:.0f} s" if waited_seconds is not None else ""
+        waited = f" after waiting {waited_seconds:.3g} s" if waited_seconds is not None else ""
         super().__init__(f"Logfire is not answering right now ({detail}){waited}. Try again in a minute.")
+
+
+class ToolRefused(LogfireBotError):
+    """A tool the read-only gate does not allow (or the server does not offer) was asked for."""
+
+    kind = "tool_refused"
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"The Logfire tool `{name}` is not available to this bot ({reason}).")
+
+
+class ToolFailed(LogfireBotError):
+    """Logfire ran the tool but it failed, e.g. a query error; the message is Logfire's own."""
+
+    kind = "tool_failed"
+
+    def __init__(self, name: str, message: str) -> None:
+        self.name = name
+        self.message = message
+        super().__init__(f"Logfire could not run `{name}`: {message}")

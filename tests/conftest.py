@@ -17,6 +17,7 @@ from bot.oauth.crypto import SecretBox, generate_key
 from db.engine import Database, open_database
 from db.migrate import upgrade
 from sandbox.logfire.server import SandboxLogfire
+from tests.oauth_harness import bot_web_parts, oauth, sqlite_database  # noqa: F401 (fixtures)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

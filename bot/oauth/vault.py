@@ -18,7 +18,7 @@ from datetime import timedelta
 import httpx2
 from sqlalchemy import delete, update
 
-from bot.errors import ConnectFailed, LogfireUnavailable, NotConnected, RegionMismatch
+from bot.errors import ConnectFailed, LogfireBotError, LogfireUnavailable, NotConnected, RegionMismatch
 from bot.logs import remember_secret
 from bot.oauth.crypto import SecretBox, place
 from bot.oauth.discovery import ServerMetadata, discover
@@ -60,6 +60,10 @@ class TokenVault:
     async def connection(self, team_id: str) -> LogfireConnection | None:
         async with self.database.sessions() as session:
             return await session.get(LogfireConnection, team_id)
+
+    async def mcp_url(self, team_id: str) -> str:
+        """Where this workspace's Logfire lives; NotConnected when it has no usable connection."""
+        return (await self._usable_row(team_id)).mcp_url
 
     async def access_token(self, team_id: str, failed: str | None = None) -> str:
         """A usable access token. `failed` is one the server just refused: refresh unless already replaced."""
@@ -225,19 +229,35 @@ def _expiring(row: LogfireConnection) -> bool:
 
 
 class VaultBearer(httpx2.Auth):
-    """Adds the workspace's bearer token; on a 401, refreshes once and retries."""
+    """Adds the workspace's bearer token; on a 401, refreshes once and retries.
+
+    It never raises into the HTTP client (the MCP transport would tear the whole session down): when no token
+    can be had, the request goes out without one, the server answers 401, and `last_error` says why.
+    """
 
     def __init__(self, vault: TokenVault, team_id: str) -> None:
         self.vault = vault
         self.team_id = team_id
+        self.last_error: LogfireBotError | None = None
 
     async def async_auth_flow(
         self, request: httpx2.Request
     ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
-        token = await self.vault.access_token(self.team_id)
+        token = await self._token()
+        if token is None:
+            yield request
+            return
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
-        if response.status_code == 401:
-            token = await self.vault.access_token(self.team_id, failed=token)
+        if response.status_code == 401 and (token := await self._token(failed=token)) is not None:
             request.headers["Authorization"] = f"Bearer {token}"
             yield request
+
+    async def _token(self, failed: str | None = None) -> str | None:
+        try:
+            token = await self.vault.access_token(self.team_id, failed=failed)
+        except LogfireBotError as error:
+            self.last_error = error
+            return None
+        self.last_error = None
+        return token

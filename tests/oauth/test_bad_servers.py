@@ -19,7 +19,7 @@ from bot.errors import ConnectFailed, LogfireUnavailable
 from bot.logs import configure_logging
 from bot.oauth.authorization import Requester
 from db.models import LogfireConnection, OAuthClient
-from tests.oauth.conftest import OAuthHarness
+from tests.oauth_harness import OAuthHarness
 
 ALICE = Requester("T1", "U1", "C1")
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from bot.oauth.authorization import Requester, hash_state
 from db.models import LogfireConnection, OAuthState, utcnow
 from sandbox.logfire.server import SandboxLogfire
-from tests.oauth.conftest import OAuthHarness
+from tests.oauth_harness import OAuthHarness
 
 ALICE = Requester("T1", "U1", "C1")
 BOB = Requester("T2", "U2", "C2")

@@ -12,7 +12,7 @@ from bot.oauth.authorization import OAuthFlow, Requester
 from db.engine import open_database
 from db.models import LogfireConnection, OAuthClient, OAuthState
 from sandbox.logfire.server import SandboxLogfire
-from tests.oauth.conftest import OAuthHarness
+from tests.oauth_harness import OAuthHarness
 
 ALICE = Requester("T1", "U1", "C1")
 

@@ -22,9 +22,9 @@ from db.migrate import upgrade
 from db.models import LogfireConnection, utcnow
 from sandbox.logfire.server import SandboxLogfire
 from tests.conftest import open_in_schema, postgres_schema
-from tests.oauth.conftest import OAuthHarness, make_harness
 from tests.oauth.test_connect import list_tools_as
 from tests.oauth.worker import INITIALIZE, MCP_HEADERS
+from tests.oauth_harness import OAuthHarness, make_harness
 
 
 async def connect(oauth: OAuthHarness, sandbox: SandboxLogfire, team: str = "T1") -> LogfireConnection:

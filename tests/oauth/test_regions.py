@@ -12,7 +12,7 @@ from bot.oauth.crypto import SecretBox
 from db.engine import Database
 from db.models import LogfireConnection
 from sandbox.logfire.server import SandboxLogfire
-from tests.oauth.conftest import OAuthHarness, make_harness
+from tests.oauth_harness import OAuthHarness, make_harness
 
 SMALL = 2_000
 

@@ -14,9 +14,9 @@ from bot.errors import NotConnected
 from bot.logs import configure_logging
 from db.models import DiscoveredServer, OAuthClient, OAuthState
 from sandbox.logfire.server import SandboxLogfire
-from tests.oauth.conftest import ALICE_REQUESTER, OAuthHarness
 from tests.oauth.test_refresh import connect, set_local_expiry
 from tests.oauth.worker import INITIALIZE, MCP_HEADERS
+from tests.oauth_harness import ALICE_REQUESTER, OAuthHarness
 
 
 @pytest.fixture

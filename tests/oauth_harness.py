@@ -1,4 +1,4 @@
-"""The bot's OAuth side against the sandbox: a real callback server on loopback and an httpx2 "browser"."""
+"""The bot's OAuth side against the sandbox (fixtures and helpers): a real callback server and a browser."""
 
 from __future__ import annotations
 
