@@ -86,6 +86,18 @@ async def test_dropped_session_gives_session_not_found(sandbox: SandboxLogfire) 
     assert sandbox.controls.initializations == 2
 
 
+async def test_stateless_clients_count_and_keep_their_connection(sandbox: SandboxLogfire) -> None:
+    token = (await login(sandbox))["access_token"]
+    sandbox.controls.inject("drop_session")  # stateless requests carry no session to drop
+    async with mcp_session(sandbox.mcp_url, token, mode="auto") as client:
+        first = await client.call_tool("token_info", {})
+        second = await client.call_tool("project_list", {})
+    assert not first.is_error and not second.is_error
+    assert sandbox.controls.initializations == 1
+    assert sandbox.controls.tool_calls == {"token_info": 1, "project_list": 1}
+    assert sandbox.controls.faults_fired["drop_session"] == 0
+
+
 async def test_is_error_on_every_tool(sandbox: SandboxLogfire) -> None:
     token = (await login(sandbox))["access_token"]
     sandbox.controls.inject("is_error", message="Logfire is having a bad day", times=2)
