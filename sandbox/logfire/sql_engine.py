@@ -12,7 +12,7 @@ import functools
 import json
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -25,6 +25,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 
+from sandbox.logfire.dataset import METRICS_SCHEMA
 from sandbox.logfire.exporter import RECORDS_SCHEMA
 
 if TYPE_CHECKING:
@@ -265,10 +266,11 @@ def translate(
     _check_read_only(tree)
     _name_outputs(tree)
     not_null = _not_null_outputs(tree)
-    tree = tree.transform(_rewrite_functions, copy=False)
-    tree = tree.transform(_rewrite_levels, copy=False)
+    tree = _bottom_up(tree, _rewrite_functions)
+    tree = _bottom_up(tree, _rewrite_levels)
+    tree = _bottom_up(tree, _integer_arithmetic)
     if timezone and timezone != "UTC":
-        tree = tree.transform(lambda node: _in_timezone(node, timezone), copy=False)
+        tree = _bottom_up(tree, lambda node: _in_timezone(node, timezone))
     _scope_tables(tree, window)
     if default_limit is not None and not tree.args.get("limit"):
         tree = _cap_limit(tree, default_limit)
@@ -276,6 +278,20 @@ def translate(
         tree = _cap_limit(tree, limit)
     parameters = {str(p.this) for p in tree.find_all(exp.Placeholder) if str(p.this).startswith("lf_")}
     return Translation(tree.sql(dialect="duckdb"), frozenset(parameters), frozenset(not_null))
+
+
+def _bottom_up(tree: exp.Expression, rewrite: Callable[[exp.Expression], exp.Expression]) -> exp.Expression:
+    """Applies `rewrite` to every node, children before parents, so a rewrite sees rewritten operands."""
+    for node in reversed(list(tree.walk(bfs=False))):
+        parent, key, index = node.parent, node.arg_key, node.index
+        replacement = rewrite(node)
+        if replacement is node:
+            continue
+        if parent is None:
+            tree = replacement
+        else:
+            parent.set(key, replacement, index=index)
+    return tree
 
 
 def _parse(sql: str) -> exp.Expression:
@@ -434,7 +450,9 @@ def _rewrite_functions(node: exp.Expression) -> exp.Expression:
         return node
     args = list(node.expressions) if isinstance(node, exp.Anonymous) else []
     rewrite = _FUNCTION_REWRITES.get(name)
-    return rewrite(args) if rewrite and isinstance(node, exp.Anonymous) else node
+    if rewrite is None or isinstance(node.parent, exp.WithinGroup):
+        return node
+    return rewrite(args)
 
 
 def _function_name(node: exp.Expression) -> str | None:
@@ -531,6 +549,45 @@ def _level_literal(node: exp.Expression) -> exp.Expression:
             raise QueryError(f"Unknown level name '{node.this}'; use one of {', '.join(LEVELS)}")
         return exp.Literal.number(number)
     return node
+
+
+_INTEGER_TYPES = {
+    exp.DataType.Type.INT,
+    exp.DataType.Type.BIGINT,
+    exp.DataType.Type.SMALLINT,
+    exp.DataType.Type.TINYINT,
+}
+_INTEGER_COLUMNS = frozenset(
+    f.name for schema in (RECORDS_SCHEMA, METRICS_SCHEMA) for f in schema if pa.types.is_integer(f.type)
+)
+
+
+def _integer_arithmetic(node: exp.Expression) -> exp.Expression:
+    """DataFusion divides integers as integers (`count(*) / 2` is an integer; DuckDB's `/` is not) and sums
+    them as Int64 (DuckDB: HUGEINT, which would come out as a decimal)."""
+    if isinstance(node, exp.Div) and _is_integer(node.this) and _is_integer(node.expression):
+        return exp.IntDiv(this=node.this, expression=node.expression)
+    if isinstance(node, exp.Sum) and _is_integer(node.this):
+        return exp.cast(node.copy(), exp.DataType.build("BIGINT"))
+    return node
+
+
+def _is_integer(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Paren | exp.Neg | exp.Filter):
+        return _is_integer(node.this)
+    if isinstance(node, exp.Literal):
+        return not node.is_string and node.is_int
+    if isinstance(node, exp.Count):
+        return True
+    if isinstance(node, exp.Cast):
+        return node.to.this in _INTEGER_TYPES
+    if isinstance(node, exp.Column):
+        return node.name in _INTEGER_COLUMNS
+    if isinstance(node, exp.Sum | exp.Min | exp.Max):
+        return _is_integer(node.this)
+    if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Mod | exp.IntDiv):
+        return _is_integer(node.this) and _is_integer(node.expression)
+    return False
 
 
 def _in_timezone(node: exp.Expression, timezone: str) -> exp.Expression:

@@ -413,3 +413,18 @@ def test_timezone(engine: SqlEngine, dataset: Dataset) -> None:
     assert sum(r["n"] for r in rows) == dataset.ground_truth.record_count(*everything(dataset))
     with pytest.raises(QueryError, match="timezone"):
         run(engine, dataset, "SELECT 1", timezone="Nowhere/Special")
+
+
+def test_integer_arithmetic_is_datafusions(engine: SqlEngine, dataset: Dataset) -> None:
+    result = engine.run(
+        "SELECT 7 / 2 AS a, 7.0 / 2 AS b, count(*) FILTER (WHERE level >= 'error') / count(*) AS rate, "
+        "count(*) FILTER (WHERE level >= 'error') * 100.0 / count(*) AS percent, sum(level) AS s, "
+        "sum(level) / count(*) AS mean FROM records",
+        project_id=dataset.project_id,
+    )
+    (row,) = result.rows
+    assert (row["a"], row["b"], row["rate"]) == (3, 3.5, 0)
+    assert 0 < row["percent"] < 100
+    assert row["mean"] == row["s"] // run(engine, dataset, "SELECT count(*) AS n FROM records")[0]["n"]
+    types = {c.name: c.datatype for c in result.columns}
+    assert (types["rate"], types["s"], types["mean"]) == ("Int64", "Int64", "Int64")
