@@ -108,9 +108,10 @@ class TableSchema:
 
 
 class SqlEngine:
-    def __init__(self, datasets: Sequence[Dataset]) -> None:
+    def __init__(self, datasets: Sequence[Dataset], *, timeout_s: float = QUERY_TIMEOUT_S) -> None:
         if not datasets:
             raise ValueError("SqlEngine needs at least one dataset")
+        self.timeout_s = timeout_s
         self._db = duckdb.connect(":memory:")
         self._db.execute("SET TimeZone = 'UTC'")
         self._load(_RECORDS_FULL, [d.records for d in datasets])
@@ -188,7 +189,7 @@ class SqlEngine:
             name: value for name, value in window.parameters().items() if name in translation.parameters
         }
         cursor = self._db.cursor()
-        timer = threading.Timer(QUERY_TIMEOUT_S, cursor.interrupt)
+        timer = threading.Timer(self.timeout_s, cursor.interrupt)
         timer.start()
         try:
             relation = cursor.sql(translation.sql, params=parameters or None)
@@ -196,6 +197,8 @@ class SqlEngine:
                 raise QueryError("Only SELECT queries are allowed")
             types = [str(t) for t in relation.types]
             table = relation.to_arrow_table()
+        except duckdb.InterruptException:
+            raise QueryError(f"Query exceeded the {self.timeout_s:g} s time limit") from None
         except duckdb.Error as error:
             raise QueryError(_engine_message(error)) from None
         finally:
@@ -752,10 +755,7 @@ def _zone(timezone: str | None) -> tzinfo:
 
 
 def _engine_message(error: duckdb.Error) -> str:
-    message = str(error).replace(_RECORDS_FULL, "records").replace(_METRICS, "metrics")
-    if isinstance(error, duckdb.InterruptException):
-        return f"Query exceeded the {QUERY_TIMEOUT_S:.0f} s time limit"
-    return message
+    return str(error).replace(_RECORDS_FULL, "records").replace(_METRICS, "metrics")
 
 
 def _duckdb_type(arrow_type: pa.DataType) -> str:

@@ -428,3 +428,13 @@ def test_integer_arithmetic_is_datafusions(engine: SqlEngine, dataset: Dataset) 
     assert row["mean"] == row["s"] // run(engine, dataset, "SELECT count(*) AS n FROM records")[0]["n"]
     types = {c.name: c.datatype for c in result.columns}
     assert (types["rate"], types["s"], types["mean"]) == ("Int64", "Int64", "Int64")
+
+
+def test_runaway_queries_are_stopped(dataset: Dataset) -> None:
+    engine = SqlEngine([dataset], timeout_s=0.3)
+    with pytest.raises(QueryError, match="time limit"):
+        engine.run(
+            "SELECT count(*) FROM records a, records b, records c WHERE a.span_id < b.span_id",
+            project_id=dataset.project_id,
+        )
+    assert engine.run("SELECT count(*) AS n FROM records", project_id=dataset.project_id).rows[0]["n"] > 0
