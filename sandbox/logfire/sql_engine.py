@@ -16,13 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, SqlglotError
 
 from sandbox.logfire.dataset import METRICS_SCHEMA
@@ -81,6 +82,17 @@ _SQL_TYPES = {
     "INTEGER[]": "INTEGER[]",
     "DOUBLE PRECISION[]": "DOUBLE[]",
 }
+
+
+class LogfireDialect(Postgres):
+    """Postgres as sqlglot reads it, except where DataFusion differs at parse time."""
+
+    class Parser(Postgres.Parser):
+        FUNCTIONS: ClassVar[dict[str, Any]] = {
+            **Postgres.Parser.FUNCTIONS,
+            # DataFusion's to_char takes chrono (strftime) formats, not Postgres' 'YYYY-MM-DD'.
+            "TO_CHAR": lambda args: exp.Anonymous(this="strftime", expressions=args),
+        }
 
 
 class QueryError(Exception):
@@ -299,7 +311,7 @@ def _bottom_up(tree: exp.Expression, rewrite: Callable[[exp.Expression], exp.Exp
 
 def _parse(sql: str) -> exp.Expression:
     try:
-        statements = [s for s in sqlglot.parse(sql, read="postgres") if s is not None]
+        statements = [s for s in sqlglot.parse(sql, read=LogfireDialect) if s is not None]
     except ParseError as error:
         detail = error.errors[0] if error.errors else {}
         where = f" at line {detail['line']}, column {detail['col']}" if "line" in detail else ""
@@ -671,14 +683,14 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, timedelta):
         return value.total_seconds()
+    if isinstance(value, pa.MonthDayNano):
+        return f"{value.months} mons {value.days} days {value.nanoseconds / 1e9:.9f} secs"
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, bytes):
         return value.hex()
-    if isinstance(value, pa.MonthDayNano):
-        return f"{value.months} mons {value.days} days {value.nanoseconds / 1e9} secs"
     return str(value)
 
 

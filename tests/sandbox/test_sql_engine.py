@@ -438,3 +438,23 @@ def test_runaway_queries_are_stopped(dataset: Dataset) -> None:
             project_id=dataset.project_id,
         )
     assert engine.run("SELECT count(*) AS n FROM records", project_id=dataset.project_id).rows[0]["n"] > 0
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT to_char(TIMESTAMPTZ '2026-01-02 03:04:05+00', '%Y-%m-%d %H:%M') AS v", "2026-01-02 03:04"),
+        (
+            "SELECT date_bin(interval '15 minutes', TIMESTAMPTZ '2026-01-02 03:14:05+00') AS v",
+            "2026-01-02T03:00:00.000000Z",
+        ),
+        ("SELECT json_get_int('{\"a\": {\"b\": 41}}', 'a', 'b') + 1 AS v", 42),
+        ("SELECT json_get_str('{\"a.b\": \"x\"}', 'a.b') AS v", "x"),
+        ("SELECT json_contains('{\"a\": null}', 'a') AS v", True),
+        ("SELECT '{\"a\": [1, 2]}'->'a'->>1 AS v", "2"),
+        ("SELECT extract(hour FROM TIMESTAMPTZ '2026-01-02 03:04:05+00') AS v", 3),
+        ("SELECT approx_median(x) AS v FROM (VALUES (1), (2), (3)) AS t(x)", 2),
+    ],
+)
+def test_datafusion_functions(engine: SqlEngine, dataset: Dataset, sql: str, expected: object) -> None:
+    assert run(engine, dataset, sql) == [{"v": expected}]
