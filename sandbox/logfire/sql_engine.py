@@ -46,6 +46,12 @@ QUERY_TIMEOUT_S = 30.0
 
 _RECORDS_FULL = "_lf_records_full"
 _METRICS = "_lf_metrics"
+# Hidden column of the records table: bit i set when the row's `attributes` has the i-th key of the engine's
+# key list (the first 128 keys). `attributes ? 'k'` and the like push `_lf_has_attribute(...)` down into the
+# records subquery, so the JSON is parsed only for rows that can match; results are unchanged.
+_KEYS_COLUMN = "_lf_attribute_keys"
+_KEY_BITS = 128
+_RECORDS_NAMES = frozenset({"records", "records_full", "records_all"})
 # Visible table name → (internal table, timestamp the window applies to, extra filter)
 _TABLES: dict[str, tuple[str, str, str | None]] = {
     "records": (_RECORDS_FULL, "start_timestamp", "kind <> 'pending_span'"),
@@ -129,6 +135,7 @@ class SqlEngine:
         self._load(_RECORDS_FULL, [d.records for d in datasets])
         self._load(_METRICS, [d.metrics for d in datasets])
         self._db.execute(_MACROS)
+        self._index_attribute_keys()
         for setting in _LOCKDOWN:
             self._db.execute(setting)
         self.tables = [self._schema("records", _RECORDS_FULL), self._schema("metrics", _METRICS)]
@@ -159,10 +166,35 @@ class SqlEngine:
         self._db.execute(f"INSERT INTO {name} SELECT * FROM _lf_source")  # noqa: S608 (our own table names)
         self._db.unregister("_lf_source")
 
+    def _index_attribute_keys(self) -> None:
+        keys = [
+            key
+            for (key,) in self._db.execute(
+                f"SELECT DISTINCT unnest(json_keys(attributes)) AS key FROM {_RECORDS_FULL} ORDER BY key"  # noqa: S608
+            ).fetchall()
+        ]
+        all_keys = _string_list(keys)
+        bit_keys = _string_list(keys[:_KEY_BITS])
+        bit = f"(1::UHUGEINT << (list_position({bit_keys}, key) - 1)::UHUGEINT)"
+        row_bits = (
+            "list_transform(json_keys(attributes), "
+            f"lambda key: CASE WHEN list_contains({bit_keys}, key) THEN {bit} ELSE 0::UHUGEINT END)"
+        )
+        self._db.execute(f"ALTER TABLE {_RECORDS_FULL} ADD COLUMN {_KEYS_COLUMN} UHUGEINT")
+        self._db.execute(
+            f"UPDATE {_RECORDS_FULL} SET {_KEYS_COLUMN} = "  # noqa: S608 (our own names and quoted keys)
+            f"coalesce(list_reduce({row_bits}, lambda a, b: a | b, 0::UHUGEINT), 0::UHUGEINT)"
+        )
+        self._db.execute(
+            "CREATE MACRO _lf_has_attribute(keys, key) AS CASE "
+            f"WHEN NOT list_contains({all_keys}, key) THEN false "
+            f"WHEN NOT list_contains({bit_keys}, key) THEN true ELSE (keys & {bit}) <> 0 END"
+        )
+
     def _schema(self, visible: str, internal: str) -> TableSchema:
         rows = self._db.execute(
             "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-            "WHERE table_name = ? ORDER BY column_name",
+            "WHERE table_name = ? AND NOT starts_with(column_name, '_lf_') ORDER BY column_name",
             [internal],
         ).fetchall()
         return TableSchema(
@@ -368,7 +400,8 @@ def _scope_tables(tree: exp.Expression, window: WindowShape) -> None:
         if table.args.get("db") or table.args.get("catalog") or name not in _TABLES:
             raise QueryError(f"table '{table.sql(dialect='postgres')}' not found")
         alias = table.alias or table.name
-        subquery = _scoped_table(name, window).subquery(alias)
+        keys = _implied_attribute_keys(table, alias) if name in _RECORDS_NAMES else []
+        subquery = _scoped_table(name, window, keys).subquery(alias)
         if table.args.get("alias") and table.args["alias"].columns:
             subquery.set("alias", table.args["alias"])
         table.replace(subquery)
@@ -382,9 +415,14 @@ def _check_table_function(function: exp.Expression) -> None:
         raise QueryError(f"table function '{function.sql(dialect='postgres')}' is not available")
 
 
-def _scoped_table(name: str, window: WindowShape) -> exp.Select:
+def _scoped_table(name: str, window: WindowShape, attribute_keys: Sequence[str] = ()) -> exp.Select:
     internal, timestamp, extra = _TABLES[name]
     conditions: list[exp.Expression] = [exp.column("project_id").eq(exp.Placeholder(this="lf_project"))]
+    for key in attribute_keys:
+        has_key = exp.Anonymous(
+            this="_lf_has_attribute", expressions=[exp.column(_KEYS_COLUMN), exp.Literal.string(key)]
+        )
+        conditions.append(has_key)
     if extra:
         conditions.append(sqlglot.condition(extra))
     if window.has_min:
@@ -393,7 +431,73 @@ def _scoped_table(name: str, window: WindowShape) -> exp.Select:
         conditions.append(exp.LT(this=exp.column(timestamp), expression=_timestamp_parameter("lf_max")))
     if window.has_environments:
         conditions.append(_environment_condition())
-    return exp.select("*").from_(internal).where(exp.and_(*conditions))
+    columns = exp.Star(except_=[exp.column(_KEYS_COLUMN)]) if internal == _RECORDS_FULL else exp.Star()
+    return exp.select(columns).from_(internal).where(exp.and_(*conditions))
+
+
+def _string_list(values: Sequence[str]) -> str:
+    return exp.Array(expressions=[exp.Literal.string(v) for v in values]).sql(dialect="duckdb")
+
+
+def _implied_attribute_keys(table: exp.Table, alias: str) -> list[str]:
+    """Top-level `attributes` keys that the WHERE of a single-table SELECT on `table` requires to exist."""
+    select = table.parent.parent if isinstance(table.parent, exp.From) else None
+    if not isinstance(select, exp.Select) or select.args.get("joins") or not select.args.get("where"):
+        return []
+    keys = (_required_key(conjunct, alias) for conjunct in _conjuncts(select.args["where"].this))
+    return sorted({key for key in keys if key is not None})
+
+
+def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
+    if isinstance(node, exp.Paren):
+        return _conjuncts(node.this)
+    if isinstance(node, exp.And):
+        return [*_conjuncts(node.this), *_conjuncts(node.expression)]
+    return [node]
+
+
+def _required_key(condition: exp.Expression, alias: str) -> str | None:
+    """The key without which `condition` cannot hold: `attributes ? 'k'`, `attributes->>'k' = 'v'`,
+    `attributes->'k' IS NOT NULL`, ..."""
+    if isinstance(condition, exp.Anonymous) and str(condition.this).lower() == "json_exists":
+        return _first_key(condition.expressions[0], condition.expressions[1], alias)
+    if isinstance(condition, exp.Not) and isinstance(condition.this, exp.Is):
+        condition = exp.Is(this=condition.this.this, expression=condition.this.expression, negate=True)
+    if isinstance(condition, exp.Is):
+        is_not_null = condition.args.get("negate") and isinstance(condition.expression, exp.Null)
+        return _extracted_key(condition.this, alias) if is_not_null else None
+    if isinstance(condition, exp.In) and all(isinstance(e, exp.Literal) for e in condition.expressions):
+        return _extracted_key(condition.this, alias)
+    comparisons = exp.EQ | exp.NEQ | exp.GT | exp.GTE | exp.LT | exp.LTE | exp.Like | exp.ILike
+    if isinstance(condition, comparisons):
+        for side, other in ((condition.this, condition.expression), (condition.expression, condition.this)):
+            if isinstance(other, exp.Literal):
+                key = _extracted_key(side, alias)
+                if key is not None:
+                    return key
+    return None
+
+
+def _extracted_key(node: exp.Expression, alias: str) -> str | None:
+    while isinstance(node, exp.Cast | exp.Paren):
+        node = node.this
+    if isinstance(node, exp.JSONExtract | exp.JSONExtractScalar):
+        inner = node.this
+        while isinstance(inner, exp.JSONExtract | exp.JSONExtractScalar):
+            node, inner = inner, inner.this
+        return _first_key(inner, node.expression, alias)
+    return None
+
+
+def _first_key(column: exp.Expression, path: exp.Expression, alias: str) -> str | None:
+    if not (isinstance(column, exp.Column) and column.name == "attributes"):
+        return None
+    if column.table and column.table != alias:
+        return None
+    parts = path.expressions if isinstance(path, exp.JSONPath) else []
+    if len(parts) >= 2 and isinstance(parts[0], exp.JSONPathRoot) and isinstance(parts[1], exp.JSONPathKey):
+        return str(parts[1].this)
+    return None
 
 
 def _environment_condition() -> exp.Expression:

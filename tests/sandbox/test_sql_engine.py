@@ -458,3 +458,36 @@ def test_runaway_queries_are_stopped(dataset: Dataset) -> None:
 )
 def test_datafusion_functions(engine: SqlEngine, dataset: Dataset, sql: str, expected: object) -> None:
     assert run(engine, dataset, sql) == [{"v": expected}]
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "attributes ? 'gen_ai.request.model'",
+        "attributes ? 'no.such.key'",
+        "attributes->>'http.route' = '/checkout'",
+        "attributes->'gen_ai.usage.input_tokens' IS NOT NULL",
+        "NOT attributes->>'job.name' IS NULL",
+        "(attributes->'operation.cost')::numeric < 0.001",
+        "attributes->>'gen_ai.system' IN ('openai', 'anthropic')",
+        "json_contains(attributes, 'exception.type')",
+    ],
+)
+def test_attribute_key_index_never_changes_results(
+    engine: SqlEngine, dataset: Dataset, condition: str
+) -> None:
+    """The engine narrows `records` by attribute key before parsing JSON; `OR false` defeats the narrowing."""
+    count = "SELECT count(*) AS n FROM records WHERE "
+    narrowed = run(engine, dataset, count + condition)
+    assert narrowed == run(engine, dataset, f"{count}({condition}) OR false")
+    everything = "SELECT * FROM records WHERE "
+    columns = engine.run(everything + condition, project_id=dataset.project_id, limit=1).columns
+    assert [c.name for c in columns] == dataset.records.schema.names
+
+
+@pytest.mark.parametrize("key", ["gen_ai.request.model", "exception.type", "job.attempt", "no.such.key"])
+def test_key_exists_operator_against_the_rows(engine: SqlEngine, dataset: Dataset, key: str) -> None:
+    rows = zip(dataset.records["kind"].to_pylist(), dataset.records["attributes"].to_pylist(), strict=True)
+    expected = sum(1 for kind, text in rows if kind != "pending_span" and key in json.loads(text))
+    has_key = "SELECT count(*) AS n FROM records WHERE attributes ? "
+    assert run(engine, dataset, has_key + f"'{key}'") == [{"n": expected}]
