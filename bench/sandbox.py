@@ -79,6 +79,62 @@ def bench_engine(engine: Any, project_id: str, sql: str, runs: int, **window: An
     return {"median_ms": statistics.median(timings) * 1000, "min_ms": min(timings) * 1000}
 
 
+async def bench_mcp(sandbox: Any, sql: str, runs: int) -> dict[str, float]:
+    """Median/min latency of `sql` through `query_run` over loopback HTTP: one MCP session, OAuth token from
+    the sandbox's own flow, the whole dataset as the window, one warm-up call."""
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    from sandbox.logfire.selfcheck import connect
+
+    start, end = sandbox.dataset().ground_truth.window("all")
+    arguments = {"query": sql, "start_timestamp": start.isoformat(), "end_timestamp": end.isoformat()}
+    headers = {"Authorization": f"Bearer {await connect(sandbox)}"}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=300)) as http,
+        Client(streamable_http_client(sandbox.mcp_url, http_client=http), mode="legacy") as client,
+    ):
+        timings = []
+        for run in range(runs + 1):
+            started = time.perf_counter()
+            result = await client.call_tool("query_run", arguments)
+            if run:
+                timings.append(time.perf_counter() - started)
+            if result.is_error:
+                raise RuntimeError(f"query_run failed: {result.content}")
+    return {"median_ms": statistics.median(timings) * 1000, "min_ms": min(timings) * 1000}
+
+
+def report_mcp(records: int, runs: int, direct: dict[str, float]) -> None:
+    """The MCP half: a running SandboxLogfire, the same aggregate on its engine and through `query_run`."""
+    import asyncio
+
+    from sandbox.logfire.server import SandboxLogfire
+
+    with SandboxLogfire(records=records, auto_approve=True) as sandbox:
+        start, end = sandbox.dataset().ground_truth.window("all")
+        window = {"min_timestamp": start, "max_timestamp": end, "default_limit": 100}  # what query_run passes
+        project_id = sandbox.dataset().project_id
+        in_sandbox = bench_engine(sandbox.engine, project_id, AGGREGATE_SQL, runs, **window)
+        over_mcp = asyncio.run(bench_mcp(sandbox, AGGREGATE_SQL, runs))
+        round_trip = asyncio.run(bench_mcp(sandbox, "SELECT 1 AS one", runs))
+        started_in = sandbox.startup_seconds or 0.0
+    base = direct["median_ms"]
+    for label, timing in (
+        ("engine, in the sandbox", in_sandbox),
+        ("MCP query_run over HTTP", over_mcp),
+        ("MCP round trip, SELECT 1", round_trip),
+    ):
+        print(
+            f"  {label:24s} {timing['median_ms']:7.1f} ms median (min {timing['min_ms']:.1f})  "
+            f"{timing['median_ms'] / base:.2f}x"
+        )
+    overhead = over_mcp["median_ms"] / in_sandbox["median_ms"]
+    print(f"  MCP / same engine        {overhead:7.2f}x   (goal: query_run under 100 ms)")
+    print(f"SandboxLogfire start-up (2 projects, default cache, server ready): {started_in:.2f} s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -109,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  engine, direct           {direct['median_ms']:7.1f} ms median (min {direct['min_ms']:.1f})  1.00x"
     )
+    report_mcp(args.records, args.runs, direct)
     return 0
 
 

@@ -4,6 +4,7 @@ Tests in the same process use `Controls` directly; tests driving another process
 over HTTP under `/_sandbox/`, answered only to loopback clients. Faults target `tools/call` requests of one
 tool (or of any tool when `tool` is None) and fire `times` times (None: until cleared). HTTP 500 and dropped
 sessions answer before the MCP server sees the call, so those calls are counted in `faults_fired`, not logged.
+A dropped session needs one: it fires only on requests that carry an `mcp-session-id` (stateful clients).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ FaultKind = Literal["latency", "http_500", "drop_session", "is_error"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("latency", "http_500", "drop_session", "is_error")
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 SESSION_HEADER = b"mcp-session-id"
+# How a client connects: `initialize` opens a session; 2026-07-28 clients (Client mode "auto") are stateless
+# and send `server/discover` instead. Both count as an initialization.
+CONNECT_METHODS = frozenset({"initialize", "server/discover"})
 
 
 @dataclass(frozen=True)
@@ -200,8 +204,8 @@ class Controls:
             return retry_after
 
     async def mcp_middleware(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        """`MCPServer` middleware: counts sessions, records tool calls, applies latency and isError faults."""
-        if ctx.method == "initialize":
+        """`MCPServer` middleware: counts connections, records tool calls, applies latency and is_error."""
+        if ctx.method in CONNECT_METHODS:
             result = await call_next(ctx)
             with self._lock:
                 self._state.initializations += 1
@@ -248,7 +252,8 @@ class Controls:
                 return
             body, replay = await _buffer(receive)
             tool = _called_tool(body)
-            fault = self._take(("http_500", "drop_session"), tool) if tool is not None else None
+            kinds: tuple[FaultKind, ...] = ("http_500", "drop_session") if session else ("http_500",)
+            fault = self._take(kinds, tool) if tool is not None else None
             if fault is None:
                 await app(scope, replay, send)
             elif fault.kind == "http_500":

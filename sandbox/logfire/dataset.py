@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -359,6 +360,10 @@ def _store(directory: Path, now: datetime, records: pa.Table, metrics: pa.Table)
     meta = directory / f"meta.json{suffix}"
     meta.write_text(json.dumps({"generated_at": now.isoformat(), "generator_version": generator_version()}))
     os.replace(meta, directory / "meta.json")
+    _, _, key = directory.name.partition("-")
+    for stale in directory.parent.glob(f"*-{key}"):
+        if stale != directory:
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def _load(directory: Path, now: datetime) -> tuple[pa.Table, pa.Table] | None:

@@ -81,7 +81,10 @@ class GroundTruth:
         self, start: datetime, end: datetime, service: str | None = None, *, by_message: bool = False
     ) -> list[ExceptionCount]:
         """SELECT exception_type[, exception_message], count(*), max(start_timestamp) FROM records
-        WHERE is_exception [AND service_name = ...] GROUP BY ... ORDER BY count DESC, exception_type"""
+        WHERE is_exception [AND service_name = ...] GROUP BY ... ORDER BY count DESC, exception_type
+
+        Counts rows, as that query does: as in Logfire, an exception recorded on a span marks the span row
+        (`is_exception`, from its first exception event) and its `span_event` row; logs can carry one too."""
         rows = self._by_service(self.rows(start, end), service)
         rows = rows.filter(pc.fill_null(rows["is_exception"], False))
         return _grouped_counts(rows, by_message)

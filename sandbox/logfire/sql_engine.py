@@ -12,19 +12,21 @@ import functools
 import json
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, SqlglotError
 
+from sandbox.logfire.dataset import METRICS_SCHEMA
 from sandbox.logfire.exporter import RECORDS_SCHEMA
 
 if TYPE_CHECKING:
@@ -44,6 +46,12 @@ QUERY_TIMEOUT_S = 30.0
 
 _RECORDS_FULL = "_lf_records_full"
 _METRICS = "_lf_metrics"
+# Hidden column of the records table: bit i set when the row's `attributes` has the i-th key of the engine's
+# key list (the first 128 keys). `attributes ? 'k'` and the like push `_lf_has_attribute(...)` down into the
+# records subquery, so the JSON is parsed only for rows that can match; results are unchanged.
+_KEYS_COLUMN = "_lf_attribute_keys"
+_KEY_BITS = 128
+_RECORDS_NAMES = frozenset({"records", "records_full", "records_all"})
 # Visible table name → (internal table, timestamp the window applies to, extra filter)
 _TABLES: dict[str, tuple[str, str, str | None]] = {
     "records": (_RECORDS_FULL, "start_timestamp", "kind <> 'pending_span'"),
@@ -82,6 +90,17 @@ _SQL_TYPES = {
 }
 
 
+class LogfireDialect(Postgres):
+    """Postgres as sqlglot reads it, except where DataFusion differs at parse time."""
+
+    class Parser(Postgres.Parser):
+        FUNCTIONS: ClassVar[dict[str, Any]] = {
+            **Postgres.Parser.FUNCTIONS,
+            # DataFusion's to_char takes chrono (strftime) formats, not Postgres' 'YYYY-MM-DD'.
+            "TO_CHAR": lambda args: exp.Anonymous(this="strftime", expressions=args),
+        }
+
+
 class QueryError(Exception):
     """A query the engine refuses or cannot run; str() is the engine's message."""
 
@@ -107,14 +126,16 @@ class TableSchema:
 
 
 class SqlEngine:
-    def __init__(self, datasets: Sequence[Dataset]) -> None:
+    def __init__(self, datasets: Sequence[Dataset], *, timeout_s: float = QUERY_TIMEOUT_S) -> None:
         if not datasets:
             raise ValueError("SqlEngine needs at least one dataset")
+        self.timeout_s = timeout_s
         self._db = duckdb.connect(":memory:")
         self._db.execute("SET TimeZone = 'UTC'")
         self._load(_RECORDS_FULL, [d.records for d in datasets])
         self._load(_METRICS, [d.metrics for d in datasets])
         self._db.execute(_MACROS)
+        self._index_attribute_keys()
         for setting in _LOCKDOWN:
             self._db.execute(setting)
         self.tables = [self._schema("records", _RECORDS_FULL), self._schema("metrics", _METRICS)]
@@ -145,10 +166,35 @@ class SqlEngine:
         self._db.execute(f"INSERT INTO {name} SELECT * FROM _lf_source")  # noqa: S608 (our own table names)
         self._db.unregister("_lf_source")
 
+    def _index_attribute_keys(self) -> None:
+        keys = [
+            key
+            for (key,) in self._db.execute(
+                f"SELECT DISTINCT unnest(json_keys(attributes)) AS key FROM {_RECORDS_FULL} ORDER BY key"  # noqa: S608
+            ).fetchall()
+        ]
+        all_keys = _string_list(keys)
+        bit_keys = _string_list(keys[:_KEY_BITS])
+        bit = f"(1::UHUGEINT << (list_position({bit_keys}, key) - 1)::UHUGEINT)"
+        row_bits = (
+            "list_transform(json_keys(attributes), "
+            f"lambda key: CASE WHEN list_contains({bit_keys}, key) THEN {bit} ELSE 0::UHUGEINT END)"
+        )
+        self._db.execute(f"ALTER TABLE {_RECORDS_FULL} ADD COLUMN {_KEYS_COLUMN} UHUGEINT")
+        self._db.execute(
+            f"UPDATE {_RECORDS_FULL} SET {_KEYS_COLUMN} = "  # noqa: S608 (our own names and quoted keys)
+            f"coalesce(list_reduce({row_bits}, lambda a, b: a | b, 0::UHUGEINT), 0::UHUGEINT)"
+        )
+        self._db.execute(
+            "CREATE MACRO _lf_has_attribute(keys, key) AS CASE "
+            f"WHEN NOT list_contains({all_keys}, key) THEN false "
+            f"WHEN NOT list_contains({bit_keys}, key) THEN true ELSE (keys & {bit}) <> 0 END"
+        )
+
     def _schema(self, visible: str, internal: str) -> TableSchema:
         rows = self._db.execute(
             "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-            "WHERE table_name = ? ORDER BY column_name",
+            "WHERE table_name = ? AND NOT starts_with(column_name, '_lf_') ORDER BY column_name",
             [internal],
         ).fetchall()
         return TableSchema(
@@ -187,7 +233,7 @@ class SqlEngine:
             name: value for name, value in window.parameters().items() if name in translation.parameters
         }
         cursor = self._db.cursor()
-        timer = threading.Timer(QUERY_TIMEOUT_S, cursor.interrupt)
+        timer = threading.Timer(self.timeout_s, cursor.interrupt)
         timer.start()
         try:
             relation = cursor.sql(translation.sql, params=parameters or None)
@@ -195,6 +241,8 @@ class SqlEngine:
                 raise QueryError("Only SELECT queries are allowed")
             types = [str(t) for t in relation.types]
             table = relation.to_arrow_table()
+        except duckdb.InterruptException:
+            raise QueryError(f"Query exceeded the {self.timeout_s:g} s time limit") from None
         except duckdb.Error as error:
             raise QueryError(_engine_message(error)) from None
         finally:
@@ -265,10 +313,11 @@ def translate(
     _check_read_only(tree)
     _name_outputs(tree)
     not_null = _not_null_outputs(tree)
-    tree = tree.transform(_rewrite_functions, copy=False)
-    tree = tree.transform(_rewrite_levels, copy=False)
+    tree = _bottom_up(tree, _rewrite_functions)
+    tree = _bottom_up(tree, _rewrite_levels)
+    tree = _bottom_up(tree, _integer_arithmetic)
     if timezone and timezone != "UTC":
-        tree = tree.transform(lambda node: _in_timezone(node, timezone), copy=False)
+        tree = _bottom_up(tree, lambda node: _in_timezone(node, timezone))
     _scope_tables(tree, window)
     if default_limit is not None and not tree.args.get("limit"):
         tree = _cap_limit(tree, default_limit)
@@ -278,9 +327,23 @@ def translate(
     return Translation(tree.sql(dialect="duckdb"), frozenset(parameters), frozenset(not_null))
 
 
+def _bottom_up(tree: exp.Expression, rewrite: Callable[[exp.Expression], exp.Expression]) -> exp.Expression:
+    """Applies `rewrite` to every node, children before parents, so a rewrite sees rewritten operands."""
+    for node in reversed(list(tree.walk(bfs=False))):
+        parent, key, index = node.parent, node.arg_key, node.index
+        replacement = rewrite(node)
+        if replacement is node:
+            continue
+        if parent is None:
+            tree = replacement
+        else:
+            parent.set(key, replacement, index=index)
+    return tree
+
+
 def _parse(sql: str) -> exp.Expression:
     try:
-        statements = [s for s in sqlglot.parse(sql, read="postgres") if s is not None]
+        statements = [s for s in sqlglot.parse(sql, read=LogfireDialect) if s is not None]
     except ParseError as error:
         detail = error.errors[0] if error.errors else {}
         where = f" at line {detail['line']}, column {detail['col']}" if "line" in detail else ""
@@ -337,7 +400,8 @@ def _scope_tables(tree: exp.Expression, window: WindowShape) -> None:
         if table.args.get("db") or table.args.get("catalog") or name not in _TABLES:
             raise QueryError(f"table '{table.sql(dialect='postgres')}' not found")
         alias = table.alias or table.name
-        subquery = _scoped_table(name, window).subquery(alias)
+        keys = _implied_attribute_keys(table, alias) if name in _RECORDS_NAMES else []
+        subquery = _scoped_table(name, window, keys).subquery(alias)
         if table.args.get("alias") and table.args["alias"].columns:
             subquery.set("alias", table.args["alias"])
         table.replace(subquery)
@@ -351,9 +415,14 @@ def _check_table_function(function: exp.Expression) -> None:
         raise QueryError(f"table function '{function.sql(dialect='postgres')}' is not available")
 
 
-def _scoped_table(name: str, window: WindowShape) -> exp.Select:
+def _scoped_table(name: str, window: WindowShape, attribute_keys: Sequence[str] = ()) -> exp.Select:
     internal, timestamp, extra = _TABLES[name]
     conditions: list[exp.Expression] = [exp.column("project_id").eq(exp.Placeholder(this="lf_project"))]
+    for key in attribute_keys:
+        has_key = exp.Anonymous(
+            this="_lf_has_attribute", expressions=[exp.column(_KEYS_COLUMN), exp.Literal.string(key)]
+        )
+        conditions.append(has_key)
     if extra:
         conditions.append(sqlglot.condition(extra))
     if window.has_min:
@@ -362,7 +431,73 @@ def _scoped_table(name: str, window: WindowShape) -> exp.Select:
         conditions.append(exp.LT(this=exp.column(timestamp), expression=_timestamp_parameter("lf_max")))
     if window.has_environments:
         conditions.append(_environment_condition())
-    return exp.select("*").from_(internal).where(exp.and_(*conditions))
+    columns = exp.Star(except_=[exp.column(_KEYS_COLUMN)]) if internal == _RECORDS_FULL else exp.Star()
+    return exp.select(columns).from_(internal).where(exp.and_(*conditions))
+
+
+def _string_list(values: Sequence[str]) -> str:
+    return exp.Array(expressions=[exp.Literal.string(v) for v in values]).sql(dialect="duckdb")
+
+
+def _implied_attribute_keys(table: exp.Table, alias: str) -> list[str]:
+    """Top-level `attributes` keys that the WHERE of a single-table SELECT on `table` requires to exist."""
+    select = table.parent.parent if isinstance(table.parent, exp.From) else None
+    if not isinstance(select, exp.Select) or select.args.get("joins") or not select.args.get("where"):
+        return []
+    keys = (_required_key(conjunct, alias) for conjunct in _conjuncts(select.args["where"].this))
+    return sorted({key for key in keys if key is not None})
+
+
+def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
+    if isinstance(node, exp.Paren):
+        return _conjuncts(node.this)
+    if isinstance(node, exp.And):
+        return [*_conjuncts(node.this), *_conjuncts(node.expression)]
+    return [node]
+
+
+def _required_key(condition: exp.Expression, alias: str) -> str | None:
+    """The key without which `condition` cannot hold: `attributes ? 'k'`, `attributes->>'k' = 'v'`,
+    `attributes->'k' IS NOT NULL`, ..."""
+    if isinstance(condition, exp.Anonymous) and str(condition.this).lower() == "json_exists":
+        return _first_key(condition.expressions[0], condition.expressions[1], alias)
+    if isinstance(condition, exp.Not) and isinstance(condition.this, exp.Is):
+        condition = exp.Is(this=condition.this.this, expression=condition.this.expression, negate=True)
+    if isinstance(condition, exp.Is):
+        is_not_null = condition.args.get("negate") and isinstance(condition.expression, exp.Null)
+        return _extracted_key(condition.this, alias) if is_not_null else None
+    if isinstance(condition, exp.In) and all(isinstance(e, exp.Literal) for e in condition.expressions):
+        return _extracted_key(condition.this, alias)
+    comparisons = exp.EQ | exp.NEQ | exp.GT | exp.GTE | exp.LT | exp.LTE | exp.Like | exp.ILike
+    if isinstance(condition, comparisons):
+        for side, other in ((condition.this, condition.expression), (condition.expression, condition.this)):
+            if isinstance(other, exp.Literal):
+                key = _extracted_key(side, alias)
+                if key is not None:
+                    return key
+    return None
+
+
+def _extracted_key(node: exp.Expression, alias: str) -> str | None:
+    while isinstance(node, exp.Cast | exp.Paren):
+        node = node.this
+    if isinstance(node, exp.JSONExtract | exp.JSONExtractScalar):
+        inner = node.this
+        while isinstance(inner, exp.JSONExtract | exp.JSONExtractScalar):
+            node, inner = inner, inner.this
+        return _first_key(inner, node.expression, alias)
+    return None
+
+
+def _first_key(column: exp.Expression, path: exp.Expression, alias: str) -> str | None:
+    if not (isinstance(column, exp.Column) and column.name == "attributes"):
+        return None
+    if column.table and column.table != alias:
+        return None
+    parts = path.expressions if isinstance(path, exp.JSONPath) else []
+    if len(parts) >= 2 and isinstance(parts[0], exp.JSONPathRoot) and isinstance(parts[1], exp.JSONPathKey):
+        return str(parts[1].this)
+    return None
 
 
 def _environment_condition() -> exp.Expression:
@@ -434,7 +569,9 @@ def _rewrite_functions(node: exp.Expression) -> exp.Expression:
         return node
     args = list(node.expressions) if isinstance(node, exp.Anonymous) else []
     rewrite = _FUNCTION_REWRITES.get(name)
-    return rewrite(args) if rewrite and isinstance(node, exp.Anonymous) else node
+    if rewrite is None or isinstance(node.parent, exp.WithinGroup):
+        return node
+    return rewrite(args)
 
 
 def _function_name(node: exp.Expression) -> str | None:
@@ -533,6 +670,45 @@ def _level_literal(node: exp.Expression) -> exp.Expression:
     return node
 
 
+_INTEGER_TYPES = {
+    exp.DataType.Type.INT,
+    exp.DataType.Type.BIGINT,
+    exp.DataType.Type.SMALLINT,
+    exp.DataType.Type.TINYINT,
+}
+_INTEGER_COLUMNS = frozenset(
+    f.name for schema in (RECORDS_SCHEMA, METRICS_SCHEMA) for f in schema if pa.types.is_integer(f.type)
+)
+
+
+def _integer_arithmetic(node: exp.Expression) -> exp.Expression:
+    """DataFusion divides integers as integers (`count(*) / 2` is an integer; DuckDB's `/` is not) and sums
+    them as Int64 (DuckDB: HUGEINT, which would come out as a decimal)."""
+    if isinstance(node, exp.Div) and _is_integer(node.this) and _is_integer(node.expression):
+        return exp.IntDiv(this=node.this, expression=node.expression)
+    if isinstance(node, exp.Sum) and _is_integer(node.this):
+        return exp.cast(node.copy(), exp.DataType.build("BIGINT"))
+    return node
+
+
+def _is_integer(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Paren | exp.Neg | exp.Filter):
+        return _is_integer(node.this)
+    if isinstance(node, exp.Literal):
+        return not node.is_string and node.is_int
+    if isinstance(node, exp.Count):
+        return True
+    if isinstance(node, exp.Cast):
+        return node.to.this in _INTEGER_TYPES
+    if isinstance(node, exp.Column):
+        return node.name in _INTEGER_COLUMNS
+    if isinstance(node, exp.Sum | exp.Min | exp.Max):
+        return _is_integer(node.this)
+    if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Mod | exp.IntDiv):
+        return _is_integer(node.this) and _is_integer(node.expression)
+    return False
+
+
 def _in_timezone(node: exp.Expression, timezone: str) -> exp.Expression:
     """date_trunc / time_bucket follow the query's timezone, as with DataFusion's session time zone."""
     if isinstance(node, exp.TimestampTrunc | exp.DateTrunc):
@@ -611,14 +787,14 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, timedelta):
         return value.total_seconds()
+    if isinstance(value, pa.MonthDayNano):
+        return f"{value.months} mons {value.days} days {value.nanoseconds / 1e9:.9f} secs"
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, bytes):
         return value.hex()
-    if isinstance(value, pa.MonthDayNano):
-        return f"{value.months} mons {value.days} days {value.nanoseconds / 1e9} secs"
     return str(value)
 
 
@@ -695,10 +871,7 @@ def _zone(timezone: str | None) -> tzinfo:
 
 
 def _engine_message(error: duckdb.Error) -> str:
-    message = str(error).replace(_RECORDS_FULL, "records").replace(_METRICS, "metrics")
-    if isinstance(error, duckdb.InterruptException):
-        return f"Query exceeded the {QUERY_TIMEOUT_S:.0f} s time limit"
-    return message
+    return str(error).replace(_RECORDS_FULL, "records").replace(_METRICS, "metrics")
 
 
 def _duckdb_type(arrow_type: pa.DataType) -> str:

@@ -630,38 +630,10 @@ def agent_run(world: World, start_offset_s: float) -> None:
             "logfire.tags": ("llm",),
         },
     )
-    t = start + _ns(rng.uniform(0.001, 0.01))
-    steps = rng.choices((1, 2, 3), weights=(30, 50, 20))[0]
-    failed: BaseException | None = None
-    failure_step = rng.randrange(steps) if failure_key else -1
-    for step in range(steps):
-        step_failure = failure_key if step == failure_step else None
-        if step_failure in _TOOL_FAILURES or (step > 0 and step_failure is None and rng.random() < 0.5):
-            t = _llm_call(world, instance, root, model, t, None)
-            t, failed = _tool_call(world, instance, root, t, step_failure)
-        else:
-            t = _llm_call(world, instance, root, model, t, step_failure)
-            if step_failure and step_failure not in _RETRIED_FAILURES:
-                failed = AGENT_FAILURES[step_failure].cls("run aborted")
-            elif step_failure:
-                log(
-                    instance,
-                    "warn",
-                    "retrying {model} after {error}",
-                    t,
-                    root,
-                    model=model.name,
-                    error=AGENT_FAILURES[step_failure].cls.__name__,
-                )
-                if step_failure == "read_timeout" and rng.random() < 0.3:
-                    failed = AGENT_FAILURES[step_failure].cls("retries exhausted")
-                else:
-                    t = _llm_call(world, instance, root, model, t + _ns(rng.uniform(0.5, 4)), None)
-        if failed is not None:
-            break
+    t, failed = _agent_steps(world, instance, root, model, start + _ns(rng.uniform(0.001, 0.01)), failure_key)
     if failed is None:
-        t = _llm_call(world, instance, root, model, t, None)
         if rng.random() < 0.6:
+            seconds = round((t - start) / NS, 2)
             log(
                 instance,
                 "info",
@@ -669,20 +641,51 @@ def agent_run(world: World, start_offset_s: float) -> None:
                 t,
                 root,
                 agent_name=agent_name,
-                seconds=round((t - start) / NS, 2),
+                seconds=seconds,
             )
     else:
         root.set_status(Status(StatusCode.ERROR, f"{type(failed).__name__}: {failed}"))
+        error = type(failed).__name__
         log(
-            instance,
-            "error",
-            "{agent_name} run failed: {error}",
-            t,
-            root,
-            agent_name=agent_name,
-            error=type(failed).__name__,
+            instance, "error", "{agent_name} run failed: {error}", t, root, agent_name=agent_name, error=error
         )
     root.end(end_time=t + _ns(0.002))
+
+
+def _agent_steps(
+    world: World, instance: Instance, root: Span, model: Model, t: int, failure: str | None
+) -> tuple[int, BaseException | None]:
+    """One to three steps (a model call, or a model call and a tool call); `failure` strikes one of them.
+    Returns the end time and the exception that ended the run, if one did."""
+    rng = world.rng
+    steps = rng.choices((1, 2, 3), weights=(30, 50, 20))[0]
+    failure_step = rng.randrange(steps) if failure else -1
+    for step in range(steps):
+        step_failure = failure if step == failure_step else None
+        if step_failure in _TOOL_FAILURES or (step > 0 and step_failure is None and rng.random() < 0.5):
+            t, _ = _llm_call(world, instance, root, model, t, None)
+            t, failed = _tool_call(world, instance, root, t, step_failure)
+        else:
+            t, failed = _model_step(world, instance, root, model, t, step_failure)
+        if failed is not None:
+            return t, failed
+    t, _ = _llm_call(world, instance, root, model, t, None)
+    return t, None
+
+
+def _model_step(
+    world: World, instance: Instance, root: Span, model: Model, t: int, failure: str | None
+) -> tuple[int, BaseException | None]:
+    """A model call; a transient failure is retried once (a read timeout gives up 30% of the time)."""
+    t, exception = _llm_call(world, instance, root, model, t, failure)
+    if failure is None or exception is None:
+        return t, None
+    if failure not in _RETRIED_FAILURES or (failure == "read_timeout" and world.rng.random() < 0.3):
+        return t, exception
+    error = type(exception).__name__
+    log(instance, "warn", "retrying {model} after {error}", t, root, model=model.name, error=error)
+    t, _ = _llm_call(world, instance, root, model, t + _ns(world.rng.uniform(0.5, 4)), None)
+    return t, None
 
 
 def _pick_model(rng: random.Random, system: str | None) -> Model:
@@ -703,7 +706,7 @@ def _agent_failure(rng: random.Random, recent: bool) -> str | None:
 
 def _llm_call(
     world: World, instance: Instance, parent: Span, model: Model, start: int, failure: str | None
-) -> int:
+) -> tuple[int, BaseException | None]:
     rng = world.rng
     input_tokens = int(_lognormal_s(rng, 1800, 0.6))
     output_tokens = int(_lognormal_s(rng, 260, 0.7))
@@ -721,8 +724,9 @@ def _llm_call(
         instance.tracers["agent"], f"chat {model.name}", start, parent, SpanKind.CLIENT, attributes
     )
     end = start + _ns(duration)
+    exception = None
     if failure:
-        fail(span, AGENT_FAILURES[failure], rng, end)
+        exception = fail(span, AGENT_FAILURES[failure], rng, end)
     else:
         cost = (input_tokens * model.input_per_mtok + output_tokens * model.output_per_mtok) / 1_000_000
         span.set_attributes(
@@ -734,7 +738,7 @@ def _llm_call(
             }
         )
     span.end(end_time=end)
-    return end
+    return end, exception
 
 
 def _tool_call(
@@ -813,6 +817,7 @@ def _billing_attempt(
         SpanKind.CONSUMER,
         {
             "job.name": job,
+            "job_name": job,
             "job.id": job_id,
             "job.attempt": attempt,
             "invoice.id": invoice_id,

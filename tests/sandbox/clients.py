@@ -156,11 +156,11 @@ async def login(sandbox: Any, *, project: str | None = None) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def mcp_session(mcp_url: str, access_token: str) -> AsyncIterator[Client]:
-    """An initialized mcp 2.x `Client` over streamable HTTP with this bearer token."""
+async def mcp_session(mcp_url: str, access_token: str, *, mode: str = "legacy") -> AsyncIterator[Client]:
+    """A connected mcp 2.x `Client` over streamable HTTP with this bearer token ("legacy": initialize)."""
     headers = {"Authorization": f"Bearer {access_token}"}
     async with (
         httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=120)) as http,
-        Client(streamable_http_client(mcp_url, http_client=http), mode="legacy") as client,
+        Client(streamable_http_client(mcp_url, http_client=http), mode=mode) as client,
     ):
         yield client

@@ -314,3 +314,14 @@ async def test_writes_change_nothing_and_are_recorded(sandbox: SandboxLogfire, p
     assert writes[0].arguments == {"dashboard_id": before[0]["id"]}
     assert writes[0].project_id == sandbox.dataset().project_id
     assert sandbox.controls.tool_calls["dashboard_list"] == 2
+
+
+def test_every_fixture_query_runs_on_the_engine(sandbox: SandboxLogfire) -> None:
+    data = catalog.fixtures(sandbox.directory.default_project)
+    queries = [panel["query"] for dashboard in data["dashboards"] for panel in dashboard["panels"]]
+    queries += [item["query"] for kind in ("alerts", "schedules") for item in data[kind]]
+    queries += [variable["query"] for dashboard in data["dashboards"] for variable in dashboard["variables"]]
+    window = sandbox.dataset().ground_truth.window("all")
+    for sql in queries:
+        result = sandbox.engine.run(sql, project_id=sandbox.dataset().project_id, min_timestamp=window[0])
+        assert result.rows, sql

@@ -338,3 +338,14 @@ def test_timezone_shapes_day_buckets(client: LogfireQueryClient, sandbox: Sandbo
     )["rows"]
     assert all(r["day"].endswith("T00:00:00.000000+09:00") for r in rows)
     assert sum(r["n"] for r in rows) == sandbox.dataset().ground_truth.record_count(*_everything(sandbox))
+
+
+def test_deployment_environment_filter(sandbox: SandboxLogfire, client: LogfireQueryClient) -> None:
+    start, end = _everything(sandbox)
+    sql = "SELECT count(*) AS n FROM records"
+    everything = sandbox.dataset().ground_truth.record_count(start, end)
+    assert (
+        client.query_json_rows(sql, min_timestamp=start, environment="production")["rows"][0]["n"]
+        == everything
+    )
+    assert client.query_json_rows(sql, min_timestamp=start, environment=["staging", ""])["rows"][0]["n"] == 0

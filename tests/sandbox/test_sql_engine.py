@@ -413,3 +413,81 @@ def test_timezone(engine: SqlEngine, dataset: Dataset) -> None:
     assert sum(r["n"] for r in rows) == dataset.ground_truth.record_count(*everything(dataset))
     with pytest.raises(QueryError, match="timezone"):
         run(engine, dataset, "SELECT 1", timezone="Nowhere/Special")
+
+
+def test_integer_arithmetic_is_datafusions(engine: SqlEngine, dataset: Dataset) -> None:
+    result = engine.run(
+        "SELECT 7 / 2 AS a, 7.0 / 2 AS b, count(*) FILTER (WHERE level >= 'error') / count(*) AS rate, "
+        "count(*) FILTER (WHERE level >= 'error') * 100.0 / count(*) AS percent, sum(level) AS s, "
+        "sum(level) / count(*) AS mean FROM records",
+        project_id=dataset.project_id,
+    )
+    (row,) = result.rows
+    assert (row["a"], row["b"], row["rate"]) == (3, 3.5, 0)
+    assert 0 < row["percent"] < 100
+    assert row["mean"] == row["s"] // run(engine, dataset, "SELECT count(*) AS n FROM records")[0]["n"]
+    types = {c.name: c.datatype for c in result.columns}
+    assert (types["rate"], types["s"], types["mean"]) == ("Int64", "Int64", "Int64")
+
+
+def test_runaway_queries_are_stopped(dataset: Dataset) -> None:
+    engine = SqlEngine([dataset], timeout_s=0.3)
+    with pytest.raises(QueryError, match="time limit"):
+        engine.run(
+            "SELECT count(*) FROM records a, records b, records c WHERE a.span_id < b.span_id",
+            project_id=dataset.project_id,
+        )
+    assert engine.run("SELECT count(*) AS n FROM records", project_id=dataset.project_id).rows[0]["n"] > 0
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT to_char(TIMESTAMPTZ '2026-01-02 03:04:05+00', '%Y-%m-%d %H:%M') AS v", "2026-01-02 03:04"),
+        (
+            "SELECT date_bin(interval '15 minutes', TIMESTAMPTZ '2026-01-02 03:14:05+00') AS v",
+            "2026-01-02T03:00:00.000000Z",
+        ),
+        ("SELECT json_get_int('{\"a\": {\"b\": 41}}', 'a', 'b') + 1 AS v", 42),
+        ("SELECT json_get_str('{\"a.b\": \"x\"}', 'a.b') AS v", "x"),
+        ("SELECT json_contains('{\"a\": null}', 'a') AS v", True),
+        ("SELECT '{\"a\": [1, 2]}'->'a'->>1 AS v", "2"),
+        ("SELECT extract(hour FROM TIMESTAMPTZ '2026-01-02 03:04:05+00') AS v", 3),
+        ("SELECT approx_median(x) AS v FROM (VALUES (1), (2), (3)) AS t(x)", 2),
+    ],
+)
+def test_datafusion_functions(engine: SqlEngine, dataset: Dataset, sql: str, expected: object) -> None:
+    assert run(engine, dataset, sql) == [{"v": expected}]
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "attributes ? 'gen_ai.request.model'",
+        "attributes ? 'no.such.key'",
+        "attributes->>'http.route' = '/checkout'",
+        "attributes->'gen_ai.usage.input_tokens' IS NOT NULL",
+        "NOT attributes->>'job.name' IS NULL",
+        "(attributes->'operation.cost')::numeric < 0.001",
+        "attributes->>'gen_ai.system' IN ('openai', 'anthropic')",
+        "json_contains(attributes, 'exception.type')",
+    ],
+)
+def test_attribute_key_index_never_changes_results(
+    engine: SqlEngine, dataset: Dataset, condition: str
+) -> None:
+    """The engine narrows `records` by attribute key before parsing JSON; `OR false` defeats the narrowing."""
+    count = "SELECT count(*) AS n FROM records WHERE "
+    narrowed = run(engine, dataset, count + condition)
+    assert narrowed == run(engine, dataset, f"{count}({condition}) OR false")
+    everything = "SELECT * FROM records WHERE "
+    columns = engine.run(everything + condition, project_id=dataset.project_id, limit=1).columns
+    assert [c.name for c in columns] == dataset.records.schema.names
+
+
+@pytest.mark.parametrize("key", ["gen_ai.request.model", "exception.type", "job.attempt", "no.such.key"])
+def test_key_exists_operator_against_the_rows(engine: SqlEngine, dataset: Dataset, key: str) -> None:
+    rows = zip(dataset.records["kind"].to_pylist(), dataset.records["attributes"].to_pylist(), strict=True)
+    expected = sum(1 for kind, text in rows if kind != "pending_span" and key in json.loads(text))
+    has_key = "SELECT count(*) AS n FROM records WHERE attributes ? "
+    assert run(engine, dataset, has_key + f"'{key}'") == [{"n": expected}]
