@@ -125,7 +125,15 @@ def sandbox() -> Iterator[SandboxLogfire]:
 
 @pytest.fixture(autouse=True)
 def _clean_controls(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Faults and counters never leak from one test to the next (only where a test uses the sandbox)."""
+    """Faults and counters never leak from one test to the next (only where a test uses the sandbox).
+
+    And no test may have made the sandbox run a write tool, except the sandbox's own tests of its writes:
+    across the whole suite, the bot never modifies anything on the Logfire side.
+    """
     yield
     if "sandbox" in request.fixturenames:
-        request.getfixturevalue("sandbox").controls.reset()
+        controls = request.getfixturevalue("sandbox").controls
+        writes = [call.name for call in controls.write_calls]
+        controls.reset()
+        if not request.node.get_closest_marker("sandbox_writes"):
+            assert writes == [], f"write tools were called: {writes}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import httpx2
 import mcp_types as types
 from mcp import Client
-from mcp.client.auth.utils import extract_scope_from_www_auth
+from mcp.client.auth.utils import extract_field_from_www_auth, extract_scope_from_www_auth
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
@@ -160,7 +161,7 @@ class McpSession:
                 "Logfire no longer accepts this token"
             )
         if failure.status == 403:
-            return InsufficientScope(extract_scope_from_www_auth(failure.response))
+            return InsufficientScope(_required_scope(failure.response))
         return LogfireUnavailable(f"Logfire answered HTTP {failure.status}")
 
     async def _remember_failure(self, response: httpx2.Response) -> None:
@@ -206,6 +207,15 @@ class McpSession:
                 await asyncio.wait_for(self._stop.wait(), timeout=remaining)
             except TimeoutError:
                 continue
+
+
+def _required_scope(response: httpx2.Response) -> str | None:
+    """RFC 6750's `scope` attribute, else a scope named in the error description ("Required scope: x")."""
+    if scope := extract_scope_from_www_auth(response):
+        return scope
+    description = extract_field_from_www_auth(response, "error_description") or ""
+    match = re.search(r"scopes?:?\s+([\w:.\- ]+)", description, re.IGNORECASE)
+    return match.group(1).strip() if match else None
 
 
 def _summary(error: BaseException) -> str:

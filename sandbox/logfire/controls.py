@@ -86,6 +86,10 @@ class Controls:
         """Expire one access token (or all) now, so the next MCP request gets 401; the number expired."""
         return self._provider.expire_access_tokens(token)
 
+    def restrict_scopes(self, token: str, scopes: list[str]) -> bool:
+        """Narrow an access token's scopes, so the MCP server answers 403 insufficient_scope."""
+        return self._provider.restrict_scopes(token, scopes)
+
     def expire_authorization_codes(self) -> int:
         return self._provider.expire_authorization_codes()
 

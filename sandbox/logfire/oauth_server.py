@@ -287,6 +287,15 @@ class SandboxOAuthProvider:
                 self._store.access[access.token] = access.model_copy(update={"expires_at": past})
             return len(targets)
 
+    def restrict_scopes(self, token: str, scopes: list[str]) -> bool:
+        """Narrow what an access token grants (as if the user had granted less); False if unknown."""
+        with self._lock:
+            access = self._store.access.get(token)
+            if access is None:
+                return False
+            self._store.access[token] = access.model_copy(update={"scopes": scopes})
+            return True
+
     def expire_authorization_codes(self) -> int:
         with self._lock:
             for code in list(self._store.codes.values()):

@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from bot.errors import LogfireUnavailable, NotConnected, ToolRefused
+from bot.errors import InsufficientScope, LogfireUnavailable, NotConnected, ToolRefused
+from bot.mcp_client.project import identify_project
 from db.models import LogfireConnection
 from sandbox.logfire.server import SandboxLogfire
 from tests.mcp_client.conftest import Connected, connect_team, make_pool
@@ -199,3 +200,28 @@ async def test_a_changed_tool_list_is_logged_and_kept(
         row.tools_summary["last_change"]["what"]
         == "added: query_run; removed: retired_tool; changed: alert_status"
     )
+
+
+async def test_the_project_is_identified_after_connecting(
+    oauth: OAuthHarness, sandbox: SandboxLogfire
+) -> None:
+    await connect_team(oauth, sandbox, "TS", project="staging")
+    pool = make_pool(oauth)
+    try:
+        project = await identify_project(pool, "TS")
+    finally:
+        await pool.close()
+    staging = sandbox.directory.project("staging")
+    assert project == f"{staging.organization.name}/{staging.name}"
+    assert (await oauth.vault.connection("TS")).project == project
+
+
+async def test_a_token_without_the_scope_is_insufficient_scope(
+    connected: Connected, sandbox: SandboxLogfire
+) -> None:
+    row = await connected.oauth.vault.connection("T1")
+    assert sandbox.controls.restrict_scopes(
+        connected.oauth.box.unseal(row, "access_token"), ["project:write"]
+    )
+    with pytest.raises(InsufficientScope, match="needs `project:read`"):
+        await connected.pool.call("T1", "query_run", {"query": COUNT_SQL})

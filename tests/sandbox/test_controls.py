@@ -109,6 +109,7 @@ async def test_is_error_on_every_tool(sandbox: SandboxLogfire) -> None:
     assert first.content[0].text == "Logfire is having a bad day"
 
 
+@pytest.mark.sandbox_writes
 async def test_counters_and_reset(sandbox: SandboxLogfire) -> None:
     token = (await login(sandbox))["access_token"]
     async with mcp_session(sandbox.mcp_url, token) as client:
@@ -141,6 +142,7 @@ async def test_query_api_throttle(sandbox: SandboxLogfire) -> None:
     assert answered.json()["data"] == [{"one": 1}]
 
 
+@pytest.mark.sandbox_writes
 async def test_http_controls(sandbox: SandboxLogfire) -> None:
     token = (await login(sandbox))["access_token"]
     async with httpx2.AsyncClient(base_url=f"{sandbox.base_url}/_sandbox") as http:

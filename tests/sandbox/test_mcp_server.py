@@ -301,6 +301,7 @@ async def test_family_reads_answer_from_fixtures(sandbox: SandboxLogfire, produc
     assert results["variable_resolve"].structured_content["matched_override"] == {"plan": "enterprise"}
 
 
+@pytest.mark.sandbox_writes
 async def test_writes_change_nothing_and_are_recorded(sandbox: SandboxLogfire, production_token: str) -> None:
     async with mcp_session(sandbox.mcp_url, production_token) as client:
         before = (await client.call_tool("dashboard_list", {})).structured_content["result"]
