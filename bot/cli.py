@@ -8,12 +8,13 @@ import sys
 from collections.abc import Callable
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.errors import LogfireBotError
 from bot.logs import configure_logging
 from bot.oauth.crypto import KeyFormatError, SecretBoxError, generate_key
 from db.engine import DatabaseError, open_database
 
 # Errors whose message tells the operator what to do: printed as one line, no traceback.
-OPERATOR_ERRORS = (ConfigError, DatabaseError, SecretBoxError, KeyFormatError)
+OPERATOR_ERRORS = (ConfigError, DatabaseError, SecretBoxError, KeyFormatError, LogfireBotError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,7 +73,7 @@ def _command_of(args: argparse.Namespace) -> Callable[[argparse.Namespace], int]
         return {"upgrade": db_upgrade}[args.db_command]
     if args.command == "keys":
         return {"generate": keys_generate, "rotate": keys_rotate}[args.keys_command]
-    return {"sandbox": sandbox, "demo": demo}.get(args.command, not_built)
+    return {"run": run, "ask": ask, "sandbox": sandbox, "demo": demo}.get(args.command, not_built)
 
 
 def _settings() -> Settings:
@@ -84,6 +85,23 @@ def _settings() -> Settings:
 def not_built(args: argparse.Namespace) -> int:
     print(f"logfire-bot {args.command}: not built yet", file=sys.stderr)
     return 2
+
+
+def run(_args: argparse.Namespace) -> int:
+    from bot.app import serve
+
+    asyncio.run(serve(_settings()))
+    return 0
+
+
+def ask(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.ask import ask as answer
+
+    _settings()
+    asyncio.run(answer(args.question, args.team, Path(args.out), args.sandbox))
+    return 0
 
 
 def sandbox(args: argparse.Namespace) -> int:

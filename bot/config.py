@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     logfire_tools_deny: CommaList = Field(default_factory=list)
     logfire_tools_strict: bool = False
     logfire_tools_extra_write_verbs: CommaList = Field(default_factory=list)
+    # MCP handshake: "legacy" (initialize) or "auto" (2026 discover, falling back to initialize)
+    logfire_mcp_handshake: Literal["legacy", "auto"] = "legacy"
+
+    # Slack: only workspace admins (or members of this user group) may connect or disconnect
+    logfire_admin_only: bool = False
+    logfire_admin_usergroup: str | None = None
 
     # A client pre-registered with Logfire, for servers without dynamic client registration.
     logfire_oauth_client_id: str | None = None

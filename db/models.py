@@ -134,6 +134,16 @@ class DiscoveredServer(Base):
     expires_at: Mapped[datetime]
 
 
+class SlackEvent(Base):
+    """Event ids already handled: a retried delivery (X-Slack-Retry-Num) is answered once, on any replica."""
+
+    __tablename__ = "slack_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class Analysis(Base):
     """One question asked in Slack and what answering it took."""
 

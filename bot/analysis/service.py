@@ -49,6 +49,7 @@ class Analyst:
                 await self._fallback_chart(tools, question, answer)
         except Exception as error:
             await self._finish_failed(analysis_id, tools, error, time.perf_counter() - started)
+            error.analysis_id = analysis_id  # type: ignore[attr-defined] (lets the Slack layer offer a retry)
             raise
         result = AnalysisResult(
             analysis_id=analysis_id,
@@ -85,11 +86,38 @@ class Analyst:
             )
             return [Turn(row.question, row.answer or "") for row in reversed(rows.all())]
 
+    async def recorded(self, analysis_id: str) -> Analysis | None:
+        """An earlier analysis as recorded (its question, where it was asked, its tool calls)."""
+        async with self.database.sessions() as session:
+            return await session.get(Analysis, analysis_id)
+
     async def queries(self, analysis_id: str) -> list[QueryRun]:
         """The tool calls an earlier analysis made (for "Show query")."""
-        async with self.database.sessions() as session:
-            row = await session.get(Analysis, analysis_id)
+        row = await self.recorded(analysis_id)
         return [QueryRun(**call) for call in row.tool_calls] if row else []
+
+    async def last_question(self, team_id: str) -> Analysis | None:
+        async with self.database.sessions() as session:
+            return await session.scalar(
+                select(Analysis)
+                .where(Analysis.team_id == team_id)
+                .order_by(Analysis.created_at.desc())
+                .limit(1)
+            )
+
+    async def answered_in_thread(self, team_id: str, channel_id: str, thread_ts: str) -> bool:
+        """Whether the bot answered in this thread before (so a reply there is a follow-up)."""
+        async with self.database.sessions() as session:
+            found = await session.scalar(
+                select(Analysis.id)
+                .where(
+                    Analysis.team_id == team_id,
+                    Analysis.channel_id == channel_id,
+                    Analysis.thread_ts == thread_ts,
+                )
+                .limit(1)
+            )
+        return found is not None
 
     async def record_uploads(self, analysis_id: str, files: list[dict[str, Any]]) -> None:
         """Remember where the charts went in Slack (file ids, message ts), for pinning and App Home."""

@@ -1,0 +1,84 @@
+"""Slack's own SQLAlchemy installation store (multi-workspace installs), with every token sealed by the
+secret box before it reaches the database and unsealed when Bolt reads it back."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from sqlalchemy import inspect, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.oauth.crypto import SecretBox, place
+
+TOKEN_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
+
+
+def _where(field: str, enterprise_id: str | None, team_id: str | None) -> bytes:
+    return place("slack_installations", field, f"{enterprise_id or '-'}:{team_id or '-'}")
+
+
+class EncryptedInstallationStore(AsyncSQLAlchemyInstallationStore):
+    def __init__(self, client_id: str, engine: AsyncEngine, box: SecretBox) -> None:
+        super().__init__(client_id=client_id, engine=engine)
+        self.box = box
+
+    async def async_save(self, installation: Installation) -> None:
+        await super().async_save(self._sealed(installation))
+
+    async def async_save_bot(self, bot: Bot) -> None:
+        await super().async_save_bot(self._sealed(bot))
+
+    async def async_find_bot(self, **query) -> Bot | None:  # type: ignore[no-untyped-def,override]
+        found = await super().async_find_bot(**query)
+        return self._unsealed(found) if found else None
+
+    async def async_find_installation(self, **query) -> Installation | None:  # type: ignore[no-untyped-def,override]
+        found = await super().async_find_installation(**query)
+        return self._unsealed(found) if found else None
+
+    def _sealed(self, record: Installation | Bot) -> Installation | Bot:
+        return self._transformed(record, lambda value, where: self.box.encrypt(value, where))
+
+    def _unsealed(self, record: Installation | Bot) -> Installation | Bot:
+        return self._transformed(record, lambda value, where: self.box.decrypt(value, where))
+
+    @staticmethod
+    def _transformed(record, change):  # type: ignore[no-untyped-def]
+        changed = copy.copy(record)
+        for field in TOKEN_FIELDS:
+            value = getattr(record, field, None)
+            if value:
+                setattr(changed, field, change(value, _where(field, record.enterprise_id, record.team_id)))
+        return changed
+
+
+@dataclass
+class SlackRotation:
+    rewritten: int = 0
+
+
+async def rotate_slack_tokens(engine: AsyncEngine, box: SecretBox) -> SlackRotation:
+    """Re-seal every Slack installation and bot token with the box's first key, in one transaction."""
+    store = AsyncSQLAlchemyInstallationStore(client_id="-", engine=engine)
+    report = SlackRotation()
+    async with engine.begin() as connection:
+        existing = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+        for table in (store.installations, store.bots):
+            if table.name not in existing:
+                continue
+            fields = [field for field in TOKEN_FIELDS if field in table.c]
+            rows = (await connection.execute(select(table))).mappings().all()
+            for row in rows:
+                values = {}
+                for field in fields:
+                    stored = row[field]
+                    if stored and box.needs_rotation(stored):
+                        where = _where(field, row["enterprise_id"], row["team_id"])
+                        values[field] = box.encrypt(box.decrypt(stored, where), where)
+                if values:
+                    await connection.execute(update(table).where(table.c.id == row["id"]).values(**values))
+                    report.rewritten += len(values)
+    return report
