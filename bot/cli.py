@@ -72,7 +72,7 @@ def _command_of(args: argparse.Namespace) -> Callable[[argparse.Namespace], int]
         return {"upgrade": db_upgrade}[args.db_command]
     if args.command == "keys":
         return {"generate": keys_generate, "rotate": keys_rotate}[args.keys_command]
-    return {"sandbox": sandbox, "demo": demo}.get(args.command, not_built)
+    return {"sandbox": sandbox, "demo": demo, "manifest": manifest}.get(args.command, not_built)
 
 
 def _settings() -> Settings:
@@ -104,6 +104,25 @@ def demo(_args: argparse.Namespace) -> int:
     from sandbox.logfire.selfcheck import run_selfcheck
 
     return run_selfcheck()
+
+
+def manifest(args: argparse.Namespace) -> int:
+    from bot.manifest import PLACEHOLDER_URL, ManifestError, render_manifest
+
+    url = args.url
+    if url is None and "public_url" in (settings := load_settings()).model_fields_set:
+        url = settings.public_url
+    try:
+        text = render_manifest(url)
+    except ManifestError as error:
+        print(f"logfire-bot manifest: error: {error}", file=sys.stderr)
+        return 2
+    if url is None:
+        print(
+            f"logfire-bot manifest: no --url or PUBLIC_URL: the URLs say {PLACEHOLDER_URL}", file=sys.stderr
+        )
+    sys.stdout.write(text)
+    return 0
 
 
 def db_upgrade(_args: argparse.Namespace) -> int:
