@@ -232,6 +232,9 @@ def split_mrkdwn(text: str, limit: int = SECTION_TEXT_LIMIT) -> list[str]:
     rest = text.strip()
     in_fence = False
     while rest:
+        if in_fence and rest.startswith(_FENCE):  # the block closed right where the last piece ended
+            rest, in_fence = rest.removeprefix(_FENCE).lstrip("\n"), False
+            continue
         opening = f"{_FENCE}\n" if in_fence else ""
         if len(opening) + len(rest) <= limit:
             piece, rest = rest, ""
