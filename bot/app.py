@@ -24,24 +24,13 @@ from bot.handlers import register_listeners
 from bot.handlers.connection import connection_callbacks
 from bot.handlers.dedupe import forget_old_events
 from bot.handlers.jobs import Jobs
+from bot.manifest import bot_scopes
 from bot.oauth.callback_page import CALLBACK_PATH, callback_handler
 from bot.services import Services
 from bot.slack_installations import EncryptedInstallationStore
 
 log = logging.getLogger(__name__)
 
-BOT_SCOPES = [
-    "app_mentions:read",
-    "channels:history",
-    "chat:write",
-    "commands",
-    "files:read",
-    "files:write",
-    "groups:history",
-    "im:history",
-    "pins:write",
-    "users:read",
-]
 DRAIN_SECONDS = 30.0
 
 
@@ -81,7 +70,7 @@ def _bolt_app(services: Services) -> AsyncApp:
         oauth = AsyncOAuthSettings(
             client_id=settings.slack_client_id,
             client_secret=settings.slack_client_secret.get_secret_value(),
-            scopes=BOT_SCOPES,
+            scopes=bot_scopes(),
             installation_store=store,
             state_store=AsyncSQLAlchemyOAuthStateStore(
                 expiration_seconds=600, engine=services.database.engine

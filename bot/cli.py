@@ -73,18 +73,14 @@ def _command_of(args: argparse.Namespace) -> Callable[[argparse.Namespace], int]
         return {"upgrade": db_upgrade}[args.db_command]
     if args.command == "keys":
         return {"generate": keys_generate, "rotate": keys_rotate}[args.keys_command]
-    return {"run": run, "ask": ask, "sandbox": sandbox, "demo": demo}.get(args.command, not_built)
+    commands = {"run": run, "ask": ask, "sandbox": sandbox, "demo": demo, "manifest": manifest}
+    return commands[args.command]
 
 
 def _settings() -> Settings:
     settings = load_settings()
     configure_logging(settings.log_format, settings.log_level)
     return settings
-
-
-def not_built(args: argparse.Namespace) -> int:
-    print(f"logfire-bot {args.command}: not built yet", file=sys.stderr)
-    return 2
 
 
 def run(_args: argparse.Namespace) -> int:
@@ -122,6 +118,25 @@ def demo(_args: argparse.Namespace) -> int:
     from sandbox.logfire.selfcheck import run_selfcheck
 
     return run_selfcheck()
+
+
+def manifest(args: argparse.Namespace) -> int:
+    from bot.manifest import PLACEHOLDER_URL, ManifestError, render_manifest
+
+    url = args.url
+    if url is None and "public_url" in (settings := load_settings()).model_fields_set:
+        url = settings.public_url
+    try:
+        text = render_manifest(url)
+    except ManifestError as error:
+        print(f"logfire-bot manifest: error: {error}", file=sys.stderr)
+        return 2
+    if url is None:
+        print(
+            f"logfire-bot manifest: no --url or PUBLIC_URL: the URLs say {PLACEHOLDER_URL}", file=sys.stderr
+        )
+    sys.stdout.write(text)
+    return 0
 
 
 def db_upgrade(_args: argparse.Namespace) -> int:

@@ -50,6 +50,7 @@ class InsufficientScope(LogfireBotError):
     kind = "insufficient_scope"
 
     def __init__(self, needed: str | None = None) -> None:
+        self.needed = needed
         scope = f" (it needs `{needed}`)" if needed else ""
         super().__init__(
             f"Logfire refused the request: the connection lacks a permission{scope}. "

@@ -26,7 +26,7 @@ def register(app: AsyncApp, services: Services, jobs: Jobs) -> None:
         text = (command.get("text") or "").strip()
         word, _, rest = text.partition(" ")
         if word.lower() in ("", "help"):
-            help_text, help_blocks = blocks.help()
+            help_text, help_blocks = blocks.help_message()
             await ack(text=help_text, blocks=help_blocks, response_type="ephemeral")
             return
         await ack()
@@ -54,12 +54,14 @@ async def _subcommand(services, client, respond, command, name: str, argument: s
 async def _question(services, client, respond, command, text: str) -> None:  # type: ignore[no-untyped-def]
     """A public root message naming who asked, then the answer in its thread."""
     channel, user = command["channel_id"], command["user_id"]
-    root_text, root_blocks = blocks.question_root(user, text)
+    root_text, root_blocks = blocks.question_message(user, text)
     try:
         root_ts = await slack_io.post(client, channel, root_text, root_blocks)
     except SlackApiError as error:
         log.info("cannot post the question in %s: %s", channel, slack_io.error_code(error))
-        notice, notice_blocks = blocks.cannot_post_here(slack_io.error_code(error))
+        notice, notice_blocks = blocks.slack_error_message(
+            slack_io.error_code(error), "post your question here"
+        )
         await respond(text=notice, blocks=notice_blocks, response_type="ephemeral", replace_original=False)
         return
     await answer_in_thread(services, client, Ask(command["team_id"], channel, user, text, root_ts))

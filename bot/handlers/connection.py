@@ -4,77 +4,81 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import LogfireBotError, NotConnected
 from bot.handlers import blocks, slack_io
+from bot.handlers.blocks import Message
 from bot.handlers.permissions import may_manage_connection
+from bot.mcp_client.catalog import ToolCatalog
 from bot.mcp_client.project import identify_project
 from bot.oauth.authorization import Connected, Requester
+from bot.oauth.callback_page import OnConnected, OnFailed
 from bot.oauth.endpoints import resolve_endpoint
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-Reply = tuple[str, list]
 
-
-async def connect(services: Services, client: AsyncWebClient, requester: Requester, choice: str) -> Reply:
+async def connect(services: Services, client: AsyncWebClient, requester: Requester, choice: str) -> Message:
     """The Authorize button for this user, or a message saying why not."""
     settings = services.settings
     if not await may_manage_connection(client, settings, requester.user_id):
-        return blocks.admins_only("connect")
+        return blocks.admin_only_message("connect Logfire")
     try:
         endpoint = resolve_endpoint(choice, settings.logfire_mcp_url, settings.logfire_region_urls)
         url = await services.flow.start_authorization(requester, endpoint.mcp_url)
     except LogfireBotError as error:
         log.info("connect for team %s refused: %s", requester.team_id, error)
-        return blocks.error(error)
-    return blocks.connect_prompt(url, endpoint.region, endpoint.mcp_url)
+        return error_reply(services, error)
+    current = await services.vault.connection(requester.team_id)
+    return blocks.connect_prompt(url, mcp_url=endpoint.mcp_url, region=endpoint.region, current=current)
 
 
-async def disconnect(services: Services, client: AsyncWebClient, team_id: str, user_id: str) -> Reply:
+async def disconnect(services: Services, client: AsyncWebClient, team_id: str, user_id: str) -> Message:
     if not await may_manage_connection(client, services.settings, user_id):
-        return blocks.admins_only("disconnect")
+        return blocks.admin_only_message("disconnect Logfire")
     try:
         result = await services.vault.disconnect(team_id)
     except LogfireBotError as error:
-        return blocks.error(error)
+        return error_reply(services, error)
     await services.pool.close(team_id)
-    return blocks.disconnected(result.revoked, result.detail)
+    return blocks.disconnect_message(result)
 
 
-async def status(services: Services, team_id: str) -> Reply:
+async def status(services: Services, team_id: str) -> Message:
     connection = await services.vault.connection(team_id)
-    catalog = None
-    if connection is not None and not connection.needs_reconnect_reason:
-        try:
-            catalog = await services.pool.catalog(team_id)
-        except LogfireBotError as error:
-            log.info("status of team %s without tools: %s", team_id, error)
-    last = await services.analyst.last_question(team_id)
-    return blocks.status(connection, catalog, last, services.analyst.mode)
+    catalog = await _catalog_if_usable(services, team_id) if connection else None
+    return blocks.status_message(connection, catalog, await services.analyst.last_question(team_id))
 
 
-async def tools(services: Services, team_id: str) -> Reply:
-    connection = await services.vault.connection(team_id)
-    if connection is None:
-        return blocks.error(NotConnected())
+async def tools(services: Services, team_id: str) -> Message:
+    if await services.vault.connection(team_id) is None:
+        return error_reply(services, NotConnected())
     try:
         catalog = await services.pool.catalog(team_id, refresh=True)
     except LogfireBotError as error:
-        return blocks.error(error)
+        return error_reply(services, error)
     connection = await services.vault.connection(team_id)  # the listing may have recorded a change
-    return blocks.tools(catalog, (connection.tools_summary or {}).get("last_change") if connection else None)
+    last_change = (connection.tools_summary or {}).get("last_change") if connection else None
+    return blocks.tools_message(catalog, last_change)
 
 
-ClientFor = Callable[[Requester], Awaitable[AsyncWebClient]]
+def error_reply(services: Services, error: LogfireBotError) -> Message:
+    return blocks.error_message(error, region_urls=services.settings.logfire_region_urls)
 
 
-def connection_callbacks(app: AsyncApp, services: Services):  # type: ignore[no-untyped-def]
+async def _catalog_if_usable(services: Services, team_id: str) -> ToolCatalog | None:
+    try:
+        return await services.pool.catalog(team_id)
+    except LogfireBotError as error:
+        log.info("no tool listing for team %s: %s", team_id, error)
+        return None
+
+
+def connection_callbacks(app: AsyncApp, services: Services) -> tuple[OnConnected, OnFailed]:
     """What the OAuth callback route calls when the browser step ends, to say it in Slack too."""
 
     async def client_for(requester: Requester) -> AsyncWebClient:
@@ -88,23 +92,33 @@ def connection_callbacks(app: AsyncApp, services: Services):  # type: ignore[no-
     async def on_connected(connected: Connected) -> str | None:
         requester = connected.requester
         await services.pool.close(requester.team_id)  # a reconnect may have changed the server or project
-        project, catalog = None, None
         try:
             project = await identify_project(services.pool, requester.team_id)
-            catalog = await services.pool.catalog(requester.team_id)
         except LogfireBotError as error:
-            log.warning("connected team %s, but listing its tools failed: %s", requester.team_id, error)
-        text, body = blocks.connected(connected.region, project, catalog)
+            log.warning("connected team %s, but its tools are not reachable: %s", requester.team_id, error)
+            project = None
+        catalog = await _catalog_if_usable(services, requester.team_id)
+        connection = await services.vault.connection(requester.team_id)
+        text, body = blocks.connected_message(connection, catalog)
         try:
-            await slack_io.tell(
-                await client_for(requester), requester.user_id, requester.channel_id, text, body
-            )
+            client = await client_for(requester)
+            await slack_io.tell(client, requester.user_id, requester.channel_id, text, body)
         except Exception:  # the browser page still says it worked
             log.exception("could not tell team %s that it is connected", requester.team_id)
-        return blocks.connected_page_line(project, catalog)
+        return _page_line(project, catalog)
 
     async def on_failed(requester: Requester, error: LogfireBotError) -> None:
-        text, body = blocks.error(error)
+        text, body = error_reply(services, error)
         await slack_io.tell(await client_for(requester), requester.user_id, requester.channel_id, text, body)
 
     return on_connected, on_failed
+
+
+def _page_line(project: str | None, catalog: ToolCatalog | None) -> str | None:
+    """The extra line of the browser's "connected" page."""
+    parts = [f"Project: {project}."] if project else []
+    if catalog is not None:
+        parts.append(
+            f"{len(catalog.allowed)} read-only tools available, {len(catalog.blocked)} write tools blocked."
+        )
+    return " ".join(parts) or None

@@ -1,5 +1,8 @@
-"""Events: mentions (in channels and threads), direct messages, replies in threads the bot answered,
-App Home, and uninstalls."""
+"""Events: mentions (in channels and threads), direct messages, App Home, and uninstalls.
+
+Follow-ups in a channel thread mention the bot (the app does not read channel history); in the app's DM every
+message is a question.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,6 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
-IGNORED_SUBTYPES = {"bot_message", "message_changed", "message_deleted", "channel_join", "channel_leave"}
 
 
 def question_text(text: str) -> str:
@@ -29,33 +31,23 @@ def question_text(text: str) -> str:
 
 def register(app: AsyncApp, services: Services, jobs: Jobs) -> None:
     @app.event("app_mention")
-    async def on_mention(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
-        thread_ts = event.get("thread_ts") or event["ts"]
-        ask = _ask(body, event, thread_ts)
+    async def on_mention(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context
+    ) -> None:  # type: ignore[no-untyped-def]
+        ask = _ask(body, event, event.get("thread_ts") or event["ts"])
         if not ask.text:
-            text, help_blocks = blocks.help()
-            await slack_io.post(client, ask.channel_id, text, help_blocks, thread_ts=thread_ts)
+            text, help_blocks = blocks.help_message(context.get("bot_user_id"))
+            await slack_io.post(client, ask.channel_id, text, help_blocks, thread_ts=ask.thread_ts)
             return
         jobs.start(answer_in_thread(services, client, ask), name="mention")
 
     @app.event("message")
-    async def on_message(
-        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context
-    ) -> None:  # type: ignore[no-untyped-def]
-        if event.get("subtype") in IGNORED_SUBTYPES or event.get("bot_id") or not event.get("user"):
+    async def on_direct_message(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
-        if event.get("channel_type") == "im":
-            ask = _ask(body, event, event.get("thread_ts") or event["ts"])
-            if ask.text:
-                jobs.start(answer_in_thread(services, client, ask), name="direct message")
-            return
-        thread_ts = event.get("thread_ts")
-        bot_user = context.get("bot_user_id")
-        if not thread_ts or (bot_user and f"<@{bot_user}" in (event.get("text") or "")):
-            return  # not a reply, or a mention (answered by on_mention)
-        ask = _ask(body, event, thread_ts)
-        if ask.text and await services.analyst.answered_in_thread(ask.team_id, ask.channel_id, thread_ts):
-            jobs.start(answer_in_thread(services, client, ask), name="thread follow-up")
+        ask = _ask(body, event, event.get("thread_ts") or event["ts"])
+        if ask.text:
+            jobs.start(answer_in_thread(services, client, ask), name="direct message")
 
     @app.event("app_home_opened")
     async def on_home_opened(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -65,12 +57,11 @@ def register(app: AsyncApp, services: Services, jobs: Jobs) -> None:
     @app.event("app_uninstalled")
     @app.event("tokens_revoked")
     async def on_uninstalled(body: dict[str, Any]) -> None:
+        """The workspace removed the app: its Logfire tokens are revoked and deleted too."""
         team = _team(body)
         try:
             result = await services.vault.disconnect(team)
-            log.info(
-                "removed the Logfire connection of uninstalled team %s (revoked: %s)", team, result.revoked
-            )
+            log.info("removed the Logfire connection of team %s (revoked: %s)", team, result.revoked)
         except NotConnected:
             pass
         await services.pool.close(team)

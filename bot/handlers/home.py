@@ -6,6 +6,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import LogfireBotError
 from bot.handlers import blocks
+from bot.handlers.permissions import may_manage_connection
 from bot.services import Services
 
 
@@ -17,7 +18,10 @@ async def publish(services: Services, client: AsyncWebClient, team_id: str, user
             catalog = await services.pool.catalog(team_id)
         except LogfireBotError:
             catalog = None
-    last = await services.analyst.last_question(team_id)
-    await client.views_publish(
-        user_id=user_id, view=blocks.home(connection, catalog, last, services.analyst.mode)
+    view = blocks.home_view(
+        connection,
+        catalog=catalog,
+        last_question=await services.analyst.last_question(team_id),
+        can_manage=await may_manage_connection(client, services.settings, user_id),
     )
+    await client.views_publish(user_id=user_id, view=view)

@@ -34,15 +34,17 @@ async def answer_in_thread(services: Services, client: AsyncWebClient, ask: Ask)
     question = Question(ask.team_id, ask.channel_id, ask.user_id, ask.text, ask.thread_ts)
     try:
         result = await services.analyst.answer(question, progress=status.show)
-    except LogfireBotError as error:
-        await status.clear()
-        text, error_blocks = blocks.error(error, retry_key=getattr(error, "analysis_id", None))
-        await slack_io.post(client, ask.channel_id, text, error_blocks, thread_ts=ask.thread_ts)
-        return
     except Exception as error:
-        log.exception("answering in %s failed", ask.channel_id)
+        if not isinstance(error, LogfireBotError):
+            log.exception("answering in %s failed", ask.channel_id)
         await status.clear()
-        text, error_blocks = blocks.internal_error(getattr(error, "analysis_id", None))
+        analysis_id = getattr(error, "analysis_id", None)
+        text, error_blocks = blocks.error_message(
+            error,
+            retry_key=analysis_id,
+            reference=analysis_id,
+            region_urls=services.settings.logfire_region_urls,
+        )
         await slack_io.post(client, ask.channel_id, text, error_blocks, thread_ts=ask.thread_ts)
         return
     await status.clear()
@@ -51,17 +53,15 @@ async def answer_in_thread(services: Services, client: AsyncWebClient, ask: Ask)
 
 async def _post_answer(services: Services, client: AsyncWebClient, ask: Ask, result: AnalysisResult) -> None:
     connection = await services.vault.connection(ask.team_id)
-    region = connection.region if connection else None
+    region = connection.region if connection else "custom"
     project = connection.project if connection else None
-    messages = blocks.answer(result, region=region, project=project)
-    posted = [
-        await slack_io.post(client, ask.channel_id, text, body, ask.thread_ts) for text, body in messages
-    ]
+    messages = blocks.answer_messages(result, region=region, project=project)
+    posted = [await slack_io.post(client, ask.channel_id, *message, ask.thread_ts) for message in messages]
     file_ids = await _upload_charts(client, ask, result)
     if not file_ids:
         return
     await services.analyst.record_uploads(result.analysis_id, [{"file_id": file_id} for file_id in file_ids])
-    text, body = blocks.answer(result, region=region, project=project, chart_file_id=file_ids[0])[-1]
+    text, body = blocks.answer_messages(result, region=region, project=project, chart_file_ids=file_ids)[-1]
     try:
         await slack_io.update(client, ask.channel_id, posted[-1], text, body)
     except SlackApiError as error:
@@ -76,7 +76,7 @@ async def _upload_charts(client: AsyncWebClient, ask: Ask, result: AnalysisResul
         except SlackApiError as error:
             code = slack_io.error_code(error)
             log.warning("chart upload failed in %s: %s", ask.channel_id, code)
-            text, body = blocks.chart_upload_failed(code)
+            text, body = blocks.slack_error_message(code, "upload the chart", needed="files:write")
             await slack_io.post(client, ask.channel_id, text, body, ask.thread_ts)
             break
     return file_ids
