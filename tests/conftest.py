@@ -137,3 +137,37 @@ def _clean_controls(request: pytest.FixtureRequest) -> Iterator[None]:
         controls.reset()
         if not request.node.get_closest_marker("sandbox_writes"):
             assert writes == [], f"write tools were called: {writes}"
+
+
+# Extra sandboxes for region tests: a second region, and servers whose metadata sends clients to the other
+# region's authorization server (how a region mismatch shows up).
+SMALL_SANDBOX = 2_000  # records of the extra region sandboxes
+
+
+@pytest.fixture(scope="session")
+def eu() -> Iterator[SandboxLogfire]:
+    with SandboxLogfire(region="eu", records=SMALL_SANDBOX, seed=11) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def us() -> Iterator[SandboxLogfire]:
+    with SandboxLogfire(region="us", records=SMALL_SANDBOX, seed=12) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def us_behind_eu(eu: SandboxLogfire) -> Iterator[SandboxLogfire]:
+    """A US MCP server whose metadata sends clients to the EU authorization server."""
+    with SandboxLogfire(
+        region="us", records=SMALL_SANDBOX, seed=13, authorization_server_url=eu.issuer
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def eu_behind_us(us: SandboxLogfire) -> Iterator[SandboxLogfire]:
+    with SandboxLogfire(
+        region="eu", records=SMALL_SANDBOX, seed=14, authorization_server_url=us.issuer
+    ) as running:
+        yield running

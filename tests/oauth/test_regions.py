@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -13,33 +13,6 @@ from db.engine import Database
 from db.models import LogfireConnection
 from sandbox.logfire.server import SandboxLogfire
 from tests.oauth_harness import OAuthHarness, make_harness
-
-SMALL = 2_000
-
-
-@pytest.fixture(scope="module")
-def eu() -> Iterator[SandboxLogfire]:
-    with SandboxLogfire(region="eu", records=SMALL, seed=11) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def us() -> Iterator[SandboxLogfire]:
-    with SandboxLogfire(region="us", records=SMALL, seed=12) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def us_behind_eu(eu: SandboxLogfire) -> Iterator[SandboxLogfire]:
-    """A US MCP server whose metadata sends clients to the EU authorization server."""
-    with SandboxLogfire(region="us", records=SMALL, seed=13, authorization_server_url=eu.issuer) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def eu_behind_us(us: SandboxLogfire) -> Iterator[SandboxLogfire]:
-    with SandboxLogfire(region="eu", records=SMALL, seed=14, authorization_server_url=us.issuer) as running:
-        yield running
 
 
 async def harness_for(

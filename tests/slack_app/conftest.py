@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -19,6 +21,16 @@ from bot.services import Services
 from sandbox.logfire.browser import consent
 from sandbox.logfire.server import SandboxLogfire
 from sandbox.slack import Message, SlackEmulator
+
+# Errors Slack gives for a message the bot built wrong (Block Kit, sizes, missing arguments).
+MALFORMED = {
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+    "msg_blocks_too_long",
+    "invalid_arguments",
+    "no_text",
+}
 
 
 @dataclass
@@ -67,24 +79,40 @@ def button_url(message: Message, action_id: str) -> str:
     return element["url"]
 
 
-@pytest.fixture
-async def slack_app(sandbox: SandboxLogfire, tmp_path, encryption_key: str) -> AsyncIterator[SlackApp]:
+@asynccontextmanager
+async def slack_app_on(
+    sandbox: SandboxLogfire, folder: Path, key: str, **overrides: object
+) -> AsyncIterator[SlackApp]:
+    """The bot, the emulator and `sandbox` wired together; `overrides` are settings (e.g. region URLs)."""
     async with SlackEmulator() as emu:
         emu.workspace.scopes[:] = bot_scopes()
         sock = socket.create_server(("127.0.0.1", 0))
         bot_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         settings = load_settings(
-            slack_bot_token=emu.bot_token,
-            slack_signing_secret=emu.signing_secret,
-            slack_api_url=emu.api_url,
-            database_url=f"sqlite+aiosqlite:///{tmp_path}/bot.db",
-            token_encryption_keys=encryption_key,
-            public_url=bot_url,
-            logfire_mcp_url=sandbox.mcp_url,
-            logfire_region_urls={"us": sandbox.mcp_url, "eu": "https://logfire-eu.pydantic.dev/mcp"},
+            **{
+                "slack_bot_token": emu.bot_token,
+                "slack_signing_secret": emu.signing_secret,
+                "slack_api_url": emu.api_url,
+                "database_url": f"sqlite+aiosqlite:///{folder}/bot.db",
+                "token_encryption_keys": key,
+                "public_url": bot_url,
+                "logfire_mcp_url": sandbox.mcp_url,
+                "logfire_region_urls": {"us": sandbox.mcp_url, "eu": "https://logfire-eu.pydantic.dev/mcp"},
+                **overrides,
+            }
         )
         services = await Services.start(settings)
-        async with running(services, sock) as bot:
-            emu.app.request_url = f"{bot.url}/slack/events"
-            yield SlackApp(emu, sandbox, services, bot)
-        await services.close()
+        try:
+            async with running(services, sock) as bot:
+                emu.app.request_url = f"{bot.url}/slack/events"
+                yield SlackApp(emu, sandbox, services, bot)
+        finally:
+            await services.close()
+        refused = [(call.method, call.error) for call in emu.calls if call.error in MALFORMED]
+        assert refused == [], f"Slack would have refused these messages: {refused}"
+
+
+@pytest.fixture
+async def slack_app(sandbox: SandboxLogfire, tmp_path: Path, encryption_key: str) -> AsyncIterator[SlackApp]:
+    async with slack_app_on(sandbox, tmp_path, encryption_key) as app:
+        yield app
