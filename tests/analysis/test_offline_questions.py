@@ -50,6 +50,13 @@ def test_families_in_free_wording(question: str, family: str | None) -> None:
     assert parse_question(question).family == family
 
 
+def test_slack_formatting_is_read_through() -> None:
+    intent = parse_question("<@U0BOT> *top 5* errors in `billing-worker` _yesterday_")
+    assert (intent.family, intent.limit) == ("errors", 5)
+    assert intent.window == WindowPhrase(calendar="yesterday")
+    assert intent.services == (ServiceMention("billing worker", False),)
+
+
 @pytest.mark.parametrize(
     ("question", "limit", "statistic", "focus"),
     [
@@ -63,7 +70,9 @@ def test_families_in_free_wording(question: str, family: str | None) -> None:
         ("top exceptions in agent", None, None, "exceptions"),
         ("What was the average token cost per request yesterday?", None, "avg", "avg_cost"),
         ("how much did each request cost?", None, None, "avg_cost"),
-        ("cost per model yesterday", None, None, "per_model"),
+        ("cost per model yesterday", None, None, "cost"),
+        ("token cost by model", None, None, "cost"),
+        ("token usage per model", None, None, "tokens"),
         ("how many tokens did we use?", None, None, "tokens"),
         ("total LLM spend today", None, None, "cost"),
         ("requests per minute", None, None, "traces"),
