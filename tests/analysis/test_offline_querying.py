@@ -66,7 +66,7 @@ def test_an_age_in_minutes_puts_the_window_into_the_sql_too() -> None:
     yesterday = TimeWindow(midnight - timedelta(days=1), midnight, "yesterday", "yesterday")
     assert tool.arguments("SELECT 1", yesterday, None, NOW) == {"query": "SELECT 1", "age": 38 * 60 + 30}
     assert tool.bounds_in_sql
-    scope = Scope(yesterday, "agent", ["start_timestamp >= 'a'", "start_timestamp < 'b'"])
+    scope = Scope(yesterday, "agent", ("start_timestamp >= 'a'", "start_timestamp < 'b'"))
     assert scope.records("is_exception") == (
         "FROM records WHERE is_exception AND service_name = 'agent' "
         "AND start_timestamp >= 'a' AND start_timestamp < 'b'"
