@@ -11,9 +11,9 @@ from bot.analysis.offline.windows import WindowPhrase
 
 Family = Literal["errors", "latency", "status_codes", "error_rate", "llm_usage", "volume"]
 Statistic = Literal["p50", "p90", "p95", "p99", "avg", "max"]
-# What to lead with, per family: errors → "errors" | "exceptions"; llm_usage → "avg_cost" | "cost" |
-# "per_model" | "tokens"; volume → "records" | "traces".
-Focus = Literal["errors", "exceptions", "avg_cost", "cost", "per_model", "tokens", "records", "traces"]
+# What to lead with instead of a family's default: errors → "exceptions" (default: all errors); llm_usage →
+# "avg_cost" | "tokens" | "cost" (the default); volume → "traces" (default: records).
+Focus = Literal["exceptions", "avg_cost", "cost", "tokens", "traces"]
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50

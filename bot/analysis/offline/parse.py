@@ -81,10 +81,9 @@ _STATISTICS: list[tuple[Statistic, re.Pattern[str]]] = [
 _FOCUS: dict[Family, list[tuple[Focus, re.Pattern[str]]]] = {
     "errors": [("exceptions", re.compile(r"\bexceptions?\b"))],
     "llm_usage": [
-        ("per_model", _any(r"\bmodels?\b")),
         ("avg_cost", _any(r"\b(?:av(?:era)?ge?|mean|typical)\b", r"\b(?:per|each) (?:request|trace|call)\b")),
-        ("tokens", _any(r"\btokens?\b")),
         ("cost", _any(r"\bcosts?\b", r"\bspend(?:ing)?\b", r"\bspent\b", r"\bpric", r"\bexpensive\b", r"\$")),
+        ("tokens", _any(r"\btokens?\b")),
     ],
     "volume": [("traces", re.compile(r"\b(?:requests|traces|request rate|rps|rpm|transactions)\b"))],
 }
@@ -107,7 +106,9 @@ def parse_question(text: str) -> Intent:
 
 def normalize_text(text: str) -> str:
     """Lower case, Slack formatting and curly quotes removed, whitespace collapsed."""
+    text = re.sub(r"<[@#!][^>]*>", " ", text)  # mentions of users, channels, @here
     text = re.sub(r"<[^>|]*\|([^>]*)>", r"\1", text)  # <url|label> → label
+    text = re.sub(r"<([^>]*)>", r"\1", text)
     text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     text = re.sub(r"(?<!\w)[*_~`](?=\w)|(?<=\w)[*_~`](?!\w)", "", text)
     return " ".join(text.lower().split())

@@ -86,11 +86,11 @@ class Logfire:
         self.project = project
         self.now = now
 
-    def window_filters(self, window: TimeWindow) -> list[str]:
+    def window_filters(self, window: TimeWindow) -> tuple[str, ...]:
         """The SQL conditions a query needs for its window on top of the tool's arguments (often none)."""
         if not self.tool.bounds_in_sql:
-            return []
-        return [f"start_timestamp >= '{iso(window.start)}'", f"start_timestamp < '{iso(window.end)}'"]
+            return ()
+        return f"start_timestamp >= '{iso(window.start)}'", f"start_timestamp < '{iso(window.end)}'"
 
     async def rows(self, sql: str, window: TimeWindow) -> ResultTable:
         """Run one query over `window`; ToolFailed with Logfire's message when the query fails."""

@@ -3,7 +3,7 @@ really sent data in that window."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.analysis.offline.draft import Draft
 from bot.analysis.offline.formatting import code, escape
@@ -18,7 +18,7 @@ SERVICES_LIMIT = 500
 class Scope:
     window: TimeWindow
     service: str | None = None
-    window_filters: list[str] = field(default_factory=list)  # when the tool cannot take the whole window
+    window_filters: tuple[str, ...] = ()  # when the tool cannot take the whole window
 
     def records(self, *conditions: str) -> str:
         """FROM and WHERE of a family query: its own conditions, the service, the window if needed."""

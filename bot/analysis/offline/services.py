@@ -71,7 +71,7 @@ def find_mentions(text: str) -> list[ServiceMention] | AllServices:
         for pattern in patterns:
             for match in pattern.finditer(text):
                 name = _trim(match.group(1), loose=not explicit)
-                if name and name not in [m.text for m in found]:
+                if name and not any(set(name.split()) <= set(m.text.split()) for m in found):
                     found.append(ServiceMention(name, explicit))
     return found
 
