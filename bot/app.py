@@ -78,12 +78,12 @@ def _bolt_app(services: Services) -> AsyncApp:
             install_path="/slack/install",
             redirect_uri_path="/slack/oauth_redirect",
             authorization_url=urljoin(settings.slack_api_url, "/oauth/v2/authorize"),
+            install_page_rendering_enabled=False,  # /slack/install goes straight to Slack's consent page
         )
-        app = AsyncApp(
+        # Uninstalls and revoked tokens: bot.handlers.events removes the installation and Logfire both.
+        return AsyncApp(
             client=client, signing_secret=signing_secret, installation_store=store, oauth_settings=oauth
         )
-        app.enable_token_revocation_listeners()
-        return app
     if settings.slack_bot_token is None:
         raise ConfigError(
             "Slack is not configured: set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "

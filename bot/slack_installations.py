@@ -11,7 +11,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstall
 from sqlalchemy import inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.oauth.crypto import SecretBox, place
+from bot.oauth.crypto import SecretBox, is_sealed, place
 
 TOKEN_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 
@@ -40,7 +40,10 @@ class EncryptedInstallationStore(AsyncSQLAlchemyInstallationStore):
         return self._unsealed(found) if found else None
 
     def _sealed(self, record: Installation | Bot) -> Installation | Bot:
-        return self._transformed(record, lambda value, where: self.box.encrypt(value, where))
+        # The parent's async_save calls our async_save_bot with the already-sealed bot: seal only once.
+        return self._transformed(
+            record, lambda value, where: value if is_sealed(value) else self.box.encrypt(value, where)
+        )
 
     def _unsealed(self, record: Installation | Bot) -> Installation | Bot:
         return self._transformed(record, lambda value, where: self.box.decrypt(value, where))

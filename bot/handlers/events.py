@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.listener.async_builtins import AsyncTokenRevocationListeners
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import NotConnected
@@ -55,16 +56,29 @@ def register(app: AsyncApp, services: Services, jobs: Jobs) -> None:
             await home.publish(services, client, _team(body), event["user"])
 
     @app.event("app_uninstalled")
+    async def on_uninstalled(body: dict[str, Any], context) -> None:  # type: ignore[no-untyped-def]
+        """The workspace removed the app: its Slack installation goes, and its Logfire tokens too."""
+        await _forget_logfire(services, _team(body))
+        if app.installation_store is not None:
+            await AsyncTokenRevocationListeners(app.installation_store).handle_app_uninstalled_events(context)
+
     @app.event("tokens_revoked")
-    async def on_uninstalled(body: dict[str, Any]) -> None:
-        """The workspace removed the app: its Logfire tokens are revoked and deleted too."""
-        team = _team(body)
-        try:
-            result = await services.vault.disconnect(team)
-            log.info("removed the Logfire connection of team %s (revoked: %s)", team, result.revoked)
-        except NotConnected:
-            pass
-        await services.pool.close(team)
+    async def on_tokens_revoked(event: dict[str, Any], body: dict[str, Any], context) -> None:  # type: ignore[no-untyped-def]
+        if event.get("tokens", {}).get("bot"):  # without its bot token the workspace cannot use the app
+            await _forget_logfire(services, _team(body))
+        if app.installation_store is not None:
+            await AsyncTokenRevocationListeners(app.installation_store).handle_tokens_revoked_events(
+                event, context
+            )
+
+
+async def _forget_logfire(services: Services, team: str) -> None:
+    try:
+        result = await services.vault.disconnect(team)
+        log.info("removed the Logfire connection of team %s (revoked: %s)", team, result.revoked)
+    except NotConnected:
+        pass
+    await services.pool.close(team)
 
 
 def _team(body: dict[str, Any]) -> str:

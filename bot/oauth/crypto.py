@@ -77,6 +77,11 @@ def _decode_key(text: str) -> bytes | None:
         return None
 
 
+def is_sealed(value: str) -> bool:
+    """Whether a stored value is already a secret-box ciphertext."""
+    return value.startswith(f"{FORMAT_PREFIX}:")
+
+
 def place(table: str, column: str, row: str) -> bytes:
     """The associated data binding a ciphertext to one table, column and row."""
     return f"{table}\x1f{column}\x1f{row}".encode()
