@@ -166,6 +166,7 @@ def keys_generate(_args: argparse.Namespace) -> int:
 
 def keys_rotate(_args: argparse.Namespace) -> int:
     from bot.oauth.key_rotation import rotate_keys
+    from bot.slack_installations import rotate_slack_tokens
     from db.migrate import upgrade
 
     settings = _settings()
@@ -175,7 +176,7 @@ def keys_rotate(_args: argparse.Namespace) -> int:
         database = open_database(settings.database_url)
         try:
             await upgrade(database)
-            return await rotate_keys(database, box)
+            return await rotate_keys(database, box, also=rotate_slack_tokens)
         finally:
             await database.dispose()
 

@@ -4,12 +4,11 @@ secret box before it reaches the database and unsealed when Bolt reads it back."
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from sqlalchemy import inspect, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.oauth.crypto import SecretBox, is_sealed, place
 
@@ -58,30 +57,23 @@ class EncryptedInstallationStore(AsyncSQLAlchemyInstallationStore):
         return changed
 
 
-@dataclass
-class SlackRotation:
-    rewritten: int = 0
-
-
-async def rotate_slack_tokens(engine: AsyncEngine, box: SecretBox) -> SlackRotation:
-    """Re-seal every Slack installation and bot token with the box's first key, in one transaction."""
-    store = AsyncSQLAlchemyInstallationStore(client_id="-", engine=engine)
-    report = SlackRotation()
-    async with engine.begin() as connection:
-        existing = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
-        for table in (store.installations, store.bots):
-            if table.name not in existing:
-                continue
-            fields = [field for field in TOKEN_FIELDS if field in table.c]
-            rows = (await connection.execute(select(table))).mappings().all()
-            for row in rows:
-                values = {}
-                for field in fields:
-                    stored = row[field]
-                    if stored and box.needs_rotation(stored):
-                        where = _where(field, row["enterprise_id"], row["team_id"])
-                        values[field] = box.encrypt(box.decrypt(stored, where), where)
-                if values:
-                    await connection.execute(update(table).where(table.c.id == row["id"]).values(**values))
-                    report.rewritten += len(values)
-    return report
+async def rotate_slack_tokens(connection: AsyncConnection, box: SecretBox) -> int:
+    """Re-seal every Slack installation and bot token with the box's first key; how many were rewritten."""
+    store = AsyncSQLAlchemyInstallationStore(client_id="-", engine=connection.engine)
+    existing = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    rewritten = 0
+    for table in (store.installations, store.bots):
+        if table.name not in existing:
+            continue
+        fields = [field for field in TOKEN_FIELDS if field in table.c]
+        for row in (await connection.execute(select(table))).mappings().all():
+            values = {}
+            for field in fields:
+                stored = row[field]
+                if stored and box.needs_rotation(stored):
+                    where = _where(field, row["enterprise_id"], row["team_id"])
+                    values[field] = box.encrypt(box.decrypt(stored, where), where)
+            if values:
+                await connection.execute(update(table).where(table.c.id == row["id"]).values(**values))
+                rewritten += len(values)
+    return rewritten
