@@ -19,7 +19,7 @@ from bot.oauth.endpoints import DEFAULT_REGION_URLS
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/logfire-bot.db"
 DEFAULT_MCP_URL = "https://logfire-us.pydantic.dev/mcp"
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-5-5"
 
 CommaList = Annotated[list[str], NoDecode]
 CommaMap = Annotated[dict[str, str], NoDecode]
