@@ -1,0 +1,92 @@
+"""The Anthropic API failing: overload retried with backoff, rate limits and refusals as typed errors the
+Slack layer can show, and the failure recorded in `analyses`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anthropic
+import pytest
+from sqlalchemy import select
+
+from bot.analysis.claude import ClaudeEngine
+from bot.analysis.service import Analyst
+from bot.analysis.types import Question
+from bot.errors import ModelRejected, ModelUnavailable
+from db.models import Analysis
+from tests.analysis.conftest_claude import ClaudeRig, answer_call, claude_rig
+from tests.fakes.anthropic_api import ErrorReply, overloaded, rate_limited
+
+QUESTION = "How many services sent data today?"
+
+
+@pytest.fixture
+async def rig(oauth, sandbox) -> AsyncIterator[ClaudeRig]:
+    async with claude_rig(oauth, sandbox, max_retries=2) as ready:
+        yield ready
+
+
+async def recorded(rig: ClaudeRig) -> Analysis:
+    async with rig.oauth.database.sessions() as session:
+        return await session.scalar(select(Analysis).order_by(Analysis.created_at.desc()).limit(1))
+
+
+async def test_an_overloaded_api_is_retried_with_backoff_then_answers(rig: ClaudeRig) -> None:
+    rig.api.queue(overloaded(), overloaded(), answer_call("Three services sent data today."))
+    result = await rig.ask(QUESTION)
+
+    assert result.summary == "Three services sent data today." and result.usage.model_calls == 1
+    first, second, third = rig.api.message_requests
+    assert [record.status for record in (first, second, third)] == [529, 529, 200]
+    assert [record.headers["x-stainless-retry-count"] for record in (first, second, third)] == ["0", "1", "2"]
+    # Exponential backoff with jitter: 0.5 s then 1 s, each shortened by at most a quarter.
+    assert second.received_at - first.received_at >= 0.375
+    assert third.received_at - second.received_at >= 0.75
+
+
+async def test_retry_after_is_honoured(rig: ClaudeRig) -> None:
+    rig.api.queue(overloaded(retry_after="1.2"), answer_call("Recovered."))
+    await rig.ask(QUESTION)
+    failed, answered = rig.api.message_requests
+    assert answered.received_at - failed.received_at >= 1.2
+
+
+async def test_rate_limits_past_the_retries_are_a_clear_error_and_a_failed_analysis(rig: ClaudeRig) -> None:
+    rig.api.queue(rate_limited("0.05"), rate_limited("0.05"), rate_limited("7"))
+    with pytest.raises(ModelUnavailable) as raised:
+        await rig.ask(QUESTION)
+
+    assert str(raised.value) == (
+        "Claude is not available right now (the Anthropic API rate limit is reached). Try again in about 7 s."
+    )
+    assert raised.value.retry_after_seconds == 7.0
+    assert len(rig.api.message_requests) == 3 and rig.api.pending == 0
+    row = await recorded(rig)
+    assert row.status == "failed" and row.error == f"model_unavailable: {raised.value}"
+
+
+async def test_a_spend_limit_is_not_retried_and_says_who_must_act(rig: ClaudeRig) -> None:
+    rig.api.queue(
+        ErrorReply(
+            429,
+            "rate_limit_error",
+            "You have reached your organization's monthly spend limit.",
+            headers={"x-should-retry": "false"},
+            details={"error_code": "enforced_spend_limit_reached"},
+        )
+    )
+    with pytest.raises(ModelRejected, match=r"spend limit is reached.*ANTHROPIC_API_KEY"):
+        await rig.ask(QUESTION)
+    assert len(rig.api.message_requests) == 1
+
+
+async def test_a_wrong_api_key_is_rejected_without_retries(rig: ClaudeRig) -> None:
+    client = anthropic.AsyncAnthropic(api_key="wrong-key", base_url=rig.api.base_url, max_retries=2)
+    engine = ClaudeEngine(client, rig.engine.model)
+    try:
+        with pytest.raises(ModelRejected, match=r"HTTP 401: the API key was refused"):
+            await Analyst(rig.pool, rig.oauth.database, engine).answer(Question("T1", "C1", "U1", QUESTION))
+    finally:
+        await engine.aclose()
+    assert [record.status for record in rig.api.requests] == [401]
+    assert "wrong-key" not in str((await recorded(rig)).error)
