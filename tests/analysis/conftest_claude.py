@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -101,11 +102,18 @@ def iso(moment: datetime) -> str:
 
 
 def read_table(text: str) -> tuple[str, list[dict[str, str]]]:
-    """(result id, rows as dicts of strings) from a compact table result."""
+    """(result id, rows as dicts of strings) from a table result: compact CSV, or raw JSON rows."""
     header, _, body = text.partition("\n")
     found = RESULT_HEADER.match(header)
     assert found, f"not a table result: {text[:200]!r}"
+    if body.startswith("["):
+        rows = [{key: _text(value) for key, value in row.items()} for row in json.loads(body)]
+        return found.group(1), rows
     return found.group(1), list(csv.DictReader(io.StringIO(body)))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else value if isinstance(value, str) else json.dumps(value)
 
 
 def last_results(body: Mapping[str, Any]) -> list[tuple[dict[str, Any], str]]:
@@ -124,18 +132,19 @@ def query(sql: str, window: tuple[datetime, datetime], *, preamble: str | None =
     return tool_use("query_run", arguments, preamble=preamble)
 
 
-def chart_and_answer(chart: dict[str, Any], summarize: Summarize, time_window: str) -> Step:
-    """The turn after a query: render_chart on the result just received, and the answer, together."""
+def chart_and_answer(chart: dict[str, Any] | None, summarize: Summarize, time_window: str) -> Step:
+    """The turn after a query: render_chart on the result just received (unless `chart` is None) and the
+    answer, together."""
 
     def step(body: dict[str, Any]) -> Reply:
         (block, text), *_ = last_results(body)
         assert not block.get("is_error"), text
         result_id, rows = read_table(text)
         summary, numbers = summarize(rows)
-        return tool_uses(
-            ToolCall("render_chart", {**chart, "result_id": result_id}),
-            ToolCall("answer", {"summary": summary, "key_numbers": numbers, "time_window": time_window}),
-        )
+        answer = ToolCall("answer", {"summary": summary, "key_numbers": numbers, "time_window": time_window})
+        if chart is None:
+            return tool_uses(answer)
+        return tool_uses(ToolCall("render_chart", {**chart, "result_id": result_id}), answer)
 
     return step
 
