@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     logfire_bot_model: str = DEFAULT_MODEL
     # Caps of Claude's tool loop, per question; when one is hit the answer says so (partial).
     logfire_bot_max_steps: int = Field(default=6, ge=1, le=20)  # model calls
-    logfire_bot_max_output_tokens: int = Field(default=4096, ge=256, le=64_000)  # per model call
+    logfire_bot_max_output_tokens: int = Field(default=8192, ge=256, le=64_000)  # per call, thinking included
     logfire_bot_max_input_tokens: int = Field(default=100_000, ge=2_000)  # summed over the calls
     logfire_bot_max_seconds: float = Field(default=120.0, gt=0, le=900)  # wall time
     logfire_bot_model_retries: int = Field(default=3, ge=0, le=10)  # 429/529/5xx, with backoff
