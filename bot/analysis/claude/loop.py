@@ -43,7 +43,7 @@ FIRST_TOKENS_PER_CHAR = 0.3  # before the first answer tells the real ratio (Cla
 @dataclass(frozen=True)
 class Caps:
     max_steps: int = 6  # model calls per question, the final answer included
-    max_output_tokens: int = 4096  # per call (thinking included)
+    max_output_tokens: int = 8192  # per call, thinking included (adaptive by default on Sonnet 5.x)
     max_input_tokens: int = 100_000  # summed over the calls, cached or not
     max_seconds: float = 120.0
 
