@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.analysis.claude import ClaudeEngine
 from bot.analysis.service import Analyst
 from bot.analysis.types import Question
+from bot.config import load_settings
 from bot.errors import ModelRejected, ModelUnavailable
 from db.models import Analysis
 from tests.analysis.conftest_claude import ClaudeRig, answer_call, claude_rig
@@ -90,3 +91,22 @@ async def test_a_wrong_api_key_is_rejected_without_retries(rig: ClaudeRig) -> No
         await engine.aclose()
     assert [record.status for record in rig.api.requests] == [401]
     assert "wrong-key" not in str((await recorded(rig)).error)
+
+
+async def test_the_engine_from_settings_uses_the_base_url_the_key_and_the_retries(rig: ClaudeRig) -> None:
+    settings = load_settings(
+        anthropic_api_key=rig.api.api_key,
+        anthropic_base_url=rig.api.base_url,
+        logfire_bot_model_retries=1,
+        logfire_bot_max_steps=3,
+    )
+    engine = ClaudeEngine.from_settings(settings)
+    assert (engine.model, engine.caps.max_steps) == (settings.logfire_bot_model, 3)
+    rig.api.queue(overloaded("0.05"), overloaded("0.05"))
+    try:
+        with pytest.raises(ModelUnavailable, match="overloaded"):
+            await Analyst(rig.pool, rig.oauth.database, engine).answer(Question("T1", "C1", "U1", QUESTION))
+    finally:
+        await engine.aclose()
+    assert [record.status for record in rig.api.message_requests] == [529, 529]
+    assert rig.api.message_requests[0].body["model"] == settings.logfire_bot_model

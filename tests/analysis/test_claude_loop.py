@@ -244,3 +244,17 @@ async def test_a_long_window_reaches_logfire_as_sent(rig: ClaudeRig) -> None:
         iso(window[1]),
     )
     assert result.key_numbers[0].value == str(len(rig.truth.service_names(*window)))
+
+
+async def test_the_schema_reference_is_fetched_once_per_workspace_and_lifetime(rig: ClaudeRig) -> None:
+    for summary in ("First.", "Second."):
+        rig.api.queue(answer_call(summary))
+        await rig.ask("What tables are there?")
+    assert rig.sandbox.controls.tool_calls["query_schema_reference"] == 1
+    first, second = (record.body["system"][0]["text"] for record in rig.api.message_requests)
+    assert first == second and "<schema_reference>" in first
+
+    rig.engine.references.lifetime_seconds = 0.0
+    rig.api.queue(answer_call("Third."))
+    await rig.ask("What tables are there?")
+    assert rig.sandbox.controls.tool_calls["query_schema_reference"] == 2

@@ -89,10 +89,11 @@ class ClaudeEngine:
     async def answer(
         self, question: Question, history: list[Turn], workspace: Workspace, tools: Toolbox
     ) -> EngineAnswer:
+        deadline = asyncio.get_running_loop().time() + self.caps.max_seconds
         catalog = await tools.catalog()
         schema = await self.references.get(tools, catalog)
         system = system_blocks(workspace_reference(schema, catalog.instructions), workspace)
-        run = _Run(self, tools, tool_set(catalog.allowed), system, opening(history, question.text))
+        run = _Run(self, tools, tool_set(catalog.allowed), system, opening(history, question.text), deadline)
         return await run.answer()
 
 
@@ -106,6 +107,7 @@ class _Run:
         toolset: ToolSet,
         system: list[dict[str, Any]],
         messages: list[dict[str, Any]],
+        deadline: float,
     ) -> None:
         self.engine = engine
         self.caps = engine.caps
@@ -115,7 +117,7 @@ class _Run:
         self.messages = messages
         self.meter = UsageMeter(engine.model)
         self.link_host = urlsplit(tools.mcp_url).hostname
-        self.deadline = asyncio.get_running_loop().time() + self.caps.max_seconds
+        self.deadline = deadline
         self.given: Answer | None = None
         self.tokens_per_char = FIRST_TOKENS_PER_CHAR
 
