@@ -13,7 +13,8 @@ from bot.analysis.claude import ClaudeEngine
 from bot.analysis.service import Analyst
 from bot.analysis.types import Question
 from bot.config import load_settings
-from bot.errors import ModelRejected, ModelUnavailable
+from bot.errors import ModelOverloaded, ModelRateLimited, ModelRejected
+from bot.handlers.blocks import error_message
 from db.models import Analysis
 from tests.analysis.conftest_claude import ClaudeRig, answer_call, claude_rig
 from tests.fakes.anthropic_api import ErrorReply, overloaded, rate_limited
@@ -54,16 +55,19 @@ async def test_retry_after_is_honoured(rig: ClaudeRig) -> None:
 
 async def test_rate_limits_past_the_retries_are_a_clear_error_and_a_failed_analysis(rig: ClaudeRig) -> None:
     rig.api.queue(rate_limited("0.05"), rate_limited("0.05"), rate_limited("7"))
-    with pytest.raises(ModelUnavailable) as raised:
+    with pytest.raises(ModelRateLimited) as raised:
         await rig.ask(QUESTION)
 
     assert str(raised.value) == (
-        "Claude is not available right now (the Anthropic API rate limit is reached). Try again in about 7 s."
+        "Claude is not available right now (the bot reached its Anthropic rate limit). "
+        "Try again in about 7 s."
     )
-    assert raised.value.retry_after_seconds == 7.0
+    shown = error_message(raised.value)  # what the Slack layer posts for it
+    assert "Anthropic rate limit" in shown.text and "Try again in 7 s" in shown.text
+    assert (raised.value.kind, raised.value.retry_after) == ("model_rate_limited", 7.0)
     assert len(rig.api.message_requests) == 3 and rig.api.pending == 0
     row = await recorded(rig)
-    assert row.status == "failed" and row.error == f"model_unavailable: {raised.value}"
+    assert row.status == "failed" and row.error == f"model_rate_limited: {raised.value}"
 
 
 async def test_a_spend_limit_is_not_retried_and_says_who_must_act(rig: ClaudeRig) -> None:
@@ -104,9 +108,10 @@ async def test_the_engine_from_settings_uses_the_base_url_the_key_and_the_retrie
     assert (engine.model, engine.caps.max_steps) == (settings.logfire_bot_model, 3)
     rig.api.queue(overloaded("0.05"), overloaded("0.05"))
     try:
-        with pytest.raises(ModelUnavailable, match="overloaded"):
+        with pytest.raises(ModelOverloaded, match="overloaded") as raised:
             await Analyst(rig.pool, rig.oauth.database, engine).answer(Question("T1", "C1", "U1", QUESTION))
     finally:
         await engine.aclose()
     assert [record.status for record in rig.api.message_requests] == [529, 529]
+    assert "Claude is overloaded right now" in error_message(raised.value).text
     assert rig.api.message_requests[0].body["model"] == settings.logfire_bot_model

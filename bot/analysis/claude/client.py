@@ -10,7 +10,7 @@ import anthropic
 import httpx2
 
 from bot.config import Settings
-from bot.errors import LogfireBotError, ModelRejected, ModelUnavailable
+from bot.errors import LogfireBotError, ModelOverloaded, ModelRateLimited, ModelRejected, ModelUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +37,9 @@ def model_error(error: anthropic.AnthropicError) -> LogfireBotError:
         if error.error_code == "enforced_spend_limit_reached":
             return ModelRejected("the organization's spend limit is reached")
         if isinstance(error, anthropic.RateLimitError):
-            return ModelUnavailable("the Anthropic API rate limit is reached", retry_after)
+            return ModelRateLimited(retry_after)
         if error.status_code == 529 or error.type == "overloaded_error":
-            return ModelUnavailable("the Anthropic API is overloaded", retry_after)
+            return ModelOverloaded(retry_after)
         if error.status_code >= 500 or error.status_code in (408, 409):
             return ModelUnavailable(f"the Anthropic API failed with HTTP {error.status_code}", retry_after)
         if isinstance(error, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
