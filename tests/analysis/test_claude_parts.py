@@ -22,22 +22,25 @@ from bot.tables import ResultTable
 LOGFIRE = "logfire-us.pydantic.dev"
 
 
-def test_markdown_becomes_slack_mrkdwn_and_telemetry_cannot_ping_or_link() -> None:
+def test_markdown_becomes_slack_mrkdwn_and_only_logfire_urls_stay_links() -> None:
     text = (
         "## Slowest routes\n"
-        "**GET /reports** is slowest <!channel> <@U123> & co.\n"
+        "**GET /reports** is slowest.\n"
         "- [trace](https://logfire-us.pydantic.dev/acme/prod?q=a&b=c)\n"
         "- [click me](https://evil.example/x?secret=1) or https://evil.example/leak?d=2\n"
-        "- `SELECT * FROM records` stays"
+        "- `SELECT * FROM records` and `https://code.example` stay"
     )
     assert slack_mrkdwn(text, LOGFIRE).splitlines() == [
         "*Slowest routes*",
-        "*GET /reports* is slowest &lt;!channel&gt; &lt;@U123&gt; &amp; co.",
-        "• <https://logfire-us.pydantic.dev/acme/prod?q=a&b=c|trace>",
-        "• click me (`evil.example`) or `https://evil.example/leak?d=2`",
-        "• `SELECT * FROM records` stays",
+        "*GET /reports* is slowest.",
+        "• trace (https://logfire-us.pydantic.dev/acme/prod?q=a&b=c)",
+        "• click me (`https://evil.example/x?secret=1`) or `https://evil.example/leak?d=2`",
+        "• `SELECT * FROM records` and `https://code.example` stay",
     ]
-    assert "<http" not in slack_mrkdwn("[x](http://logfire-us.pydantic.dev/a)", LOGFIRE)  # https only
+    assert (
+        slack_mrkdwn("see http://logfire-us.pydantic.dev/a", LOGFIRE)
+        == "see `http://logfire-us.pydantic.dev/a`"
+    )
 
 
 def test_a_long_summary_is_cut_at_a_line_within_slacks_section_limit() -> None:

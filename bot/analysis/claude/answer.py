@@ -1,5 +1,5 @@
 """The final answer: from the `answer` tool's input (structured key numbers) or, failing that, from the
-model's text; always made safe Slack mrkdwn within Slack's limits.
+model's text; tidied as Slack mrkdwn within Slack's limits (the Slack layer escapes it).
 """
 
 from __future__ import annotations

@@ -286,9 +286,9 @@ class _Run:
         if cap is not None:
             notes.append(_stopped(cap))
         if reply.stop_reason == "max_tokens":
-            notes.append(f"The reply was cut at the output cap ({self.caps.max_output_tokens:,} tokens).")
+            notes.append(f"the reply was cut at the output cap ({self.caps.max_output_tokens:,} tokens)")
         if reply.stop_reason == "refusal":
-            notes.append("Claude declined to answer this question.")
+            notes.append("Claude declined to answer this question")
             text = text or "Claude declined to answer this question."
         partial = cap is not None or reply.stop_reason in ("max_tokens", "model_context_window_exceeded")
         summary = text or "Claude ended without writing an answer."
@@ -301,14 +301,11 @@ class _Run:
         tables = list(self.tools.tables.values())
         if not tables:
             lines = [
-                f"*Partial answer:* I stopped at {cap} before any result came back. "
-                "Try a narrower question or a shorter time window."
+                f"I stopped at {cap} before any result came back. Try a narrower question or a shorter "
+                "time window."
             ]
         else:
-            lines = [
-                f"*Partial answer:* I stopped at {cap} before Claude could summarise the results. "
-                "Gathered so far:"
-            ]
+            lines = [f"I stopped at {cap} before Claude could summarise the results. Gathered so far:"]
             for table in tables[-5:]:
                 rows = f"{len(table.rows)} row{'s' if len(table.rows) != 1 else ''}"
                 lines.append(f"• `{table.result_id}`: {rows} from `{table.source_tool}`")
@@ -325,4 +322,5 @@ def _finish_now(cap: str) -> str:
 
 
 def _stopped(cap: str) -> str:
-    return f"Stopped at {cap}: this answer uses only the results gathered until then."
+    """A note for the Slack layer's "Partial answer: …" line."""
+    return f"stopped at {cap}; this answer uses only the results gathered until then"
