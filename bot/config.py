@@ -19,7 +19,7 @@ from bot.oauth.endpoints import DEFAULT_REGION_URLS
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/logfire-bot.db"
 DEFAULT_MCP_URL = "https://logfire-us.pydantic.dev/mcp"
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-5-5"
 
 CommaList = Annotated[list[str], NoDecode]
 CommaMap = Annotated[dict[str, str], NoDecode]
@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = None
     anthropic_base_url: str | None = None
     logfire_bot_model: str = DEFAULT_MODEL
+    # Caps of Claude's tool loop, per question; when one is hit the answer says so (partial).
+    logfire_bot_max_steps: int = Field(default=6, ge=1, le=20)  # model calls
+    logfire_bot_max_output_tokens: int = Field(default=8192, ge=256, le=64_000)  # per call, thinking included
+    logfire_bot_max_input_tokens: int = Field(default=100_000, ge=2_000)  # summed over the calls
+    logfire_bot_max_seconds: float = Field(default=120.0, gt=0, le=900)  # wall time
+    logfire_bot_model_retries: int = Field(default=3, ge=0, le=10)  # 429/529/5xx, with backoff
 
     # Storage
     database_url: str = DEFAULT_DATABASE_URL

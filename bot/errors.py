@@ -89,3 +89,48 @@ class ToolFailed(LogfireBotError):
         self.name = name
         self.message = message
         super().__init__(f"Logfire could not run `{name}`: {message}")
+
+
+class ModelUnavailable(LogfireBotError):
+    """Claude's API did not answer after the retries (failing, unreachable, too slow)."""
+
+    kind = "model_unavailable"
+
+    def __init__(self, detail: str, retry_after: float | None = None) -> None:
+        self.detail = detail
+        self.retry_after = retry_after
+        wait = "in a minute"
+        if retry_after is not None and retry_after > 0:
+            wait = f"in about {max(1, round(retry_after))} s"
+        super().__init__(f"Claude is not available right now ({detail}). Try again {wait}.")
+
+
+class ModelOverloaded(ModelUnavailable):
+    """Anthropic answered 529 overloaded (for everyone), still after the retries."""
+
+    kind = "model_overloaded"
+
+    def __init__(self, retry_after: float | None = None) -> None:
+        super().__init__("the Anthropic API is overloaded", retry_after)
+
+
+class ModelRateLimited(ModelUnavailable):
+    """Anthropic answered 429 for the bot's organization, still after the retries."""
+
+    kind = "model_rate_limited"
+
+    def __init__(self, retry_after: float | None = None) -> None:
+        super().__init__("the bot reached its Anthropic rate limit", retry_after)
+
+
+class ModelRejected(LogfireBotError):
+    """The Anthropic API refused the bot's request (API key, permission, model name, spend limit)."""
+
+    kind = "model_rejected"
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(
+            f"The Anthropic API refused the request ({detail}). An admin needs to check ANTHROPIC_API_KEY "
+            "and LOGFIRE_BOT_MODEL."
+        )

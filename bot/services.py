@@ -67,6 +67,7 @@ class Services:
 
     async def close(self) -> None:
         await self.pool.close()
+        await self.analyst.aclose()
         await close_renderer()
         await self.http.aclose()
         await self.database.dispose()

@@ -35,6 +35,12 @@ class Analyst:
     def mode(self) -> str:
         return self.engine.mode
 
+    async def aclose(self) -> None:
+        """Close the engine's own connections (Claude's HTTP client); the offline planner has none."""
+        close = getattr(self.engine, "aclose", None)
+        if close is not None:
+            await close()
+
     async def answer(self, question: Question, progress: Progress = no_progress) -> AnalysisResult:
         """Answer from Logfire; raises the `LogfireBotError` a user must see when it cannot."""
         started = time.perf_counter()
