@@ -90,7 +90,7 @@ def _bolt_app(services: Services) -> AsyncApp:
             "SLACK_CLIENT_SECRET (installable in many workspaces)"
         )
     client.token = settings.slack_bot_token.get_secret_value()
-    return AsyncApp(client=client, signing_secret=signing_secret, token=client.token)
+    return AsyncApp(client=client, signing_secret=signing_secret)  # Bolt takes the token from the client
 
 
 def _health(services: Services, jobs: Jobs):  # type: ignore[no-untyped-def]

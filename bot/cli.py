@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="demo-output", help="folder for charts and index.html")
     demo.add_argument("--question", action="append", default=[], help="ask this instead of the examples")
     demo.add_argument("--keep-running", action="store_true", help="leave everything up afterwards")
+    demo.add_argument("--records", type=int, default=100_000, help="size of the sandbox's dataset")
 
     sandbox = commands.add_parser("sandbox", help="run the local Logfire stand-in")
     sandbox.add_argument("--host", default="127.0.0.1")
@@ -113,11 +114,22 @@ def sandbox(args: argparse.Namespace) -> int:
     )
 
 
-def demo(_args: argparse.Namespace) -> int:
-    # Until the demo is built, `make demo` runs the sandbox self-check (it says so).
-    from sandbox.logfire.selfcheck import run_selfcheck
+def demo(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
 
-    return run_selfcheck()
+    from sandbox.demo import run_demo
+
+    load_settings()  # a malformed variable in the environment stops the demo with its one-line message
+    configure_logging("text", os.environ.get("LOG_LEVEL", "WARNING"))  # the step lines stay readable
+    try:
+        return asyncio.run(
+            run_demo(
+                Path(args.out), args.question or None, keep_running=args.keep_running, records=args.records
+            )
+        )
+    except KeyboardInterrupt:
+        return 130
 
 
 def manifest(args: argparse.Namespace) -> int:

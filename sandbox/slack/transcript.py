@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.slack.model import Message
@@ -33,15 +35,41 @@ def buttons(blocks: list[dict[str, Any]]) -> list[str]:
 
 
 def render(state: SlackState, messages: list[Message]) -> str:
+    """What people see: names for user ids, the blocks of app messages (their `text` is only the fallback)."""
     lines = []
     for message in messages:
         indent = "    " if message.is_reply else ""
-        author = state.find_user(message.user)
-        name = (author.real_name + (" (app)" if author.is_bot else "")) if author else message.user
-        visibility = f" (only visible to {message.ephemeral_to})" if message.ephemeral_to else ""
-        body = (message.text or blocks_text(message.blocks)).replace("\n", f"\n{indent}  ")
-        lines.append(f"{indent}[{message.ts}] {name}{visibility}: {body}")
+        name = _name(state, message.user) + (" (app)" if _is_bot(state, message) else "")
+        visibility = ""
+        if message.ephemeral_to:
+            visibility = f" (only visible to {_name(state, message.ephemeral_to)})"
+        shown = blocks_text(message.blocks) if message.blocks and message.source != "user" else ""
+        body = _readable(state, shown or message.text).replace("\n", f"\n{indent}  ")
+        lines.append(f"{indent}[{_clock(message.ts)}] {name}{visibility}: {body}")
         lines += [f"{indent}  [file {f.name} {f.title!r}, {len(f.data or b'')} bytes]" for f in message.files]
         if labels := buttons(message.blocks):
             lines.append(f"{indent}  [buttons: {' | '.join(labels)}]")
     return "\n".join(lines)
+
+
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def _readable(state: SlackState, text: str) -> str:
+    """Mentions as @Real Name and Slack's escapes undone."""
+    named = MENTION.sub(lambda match: "@" + _name(state, match.group(1)), text)
+    return named.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _clock(ts: str) -> str:
+    return datetime.fromtimestamp(float(ts), UTC).strftime("%H:%M:%S")
+
+
+def _name(state: SlackState, user_id: str) -> str:
+    user = state.find_user(user_id)
+    return user.real_name if user else user_id
+
+
+def _is_bot(state: SlackState, message: Message) -> bool:
+    user = state.find_user(message.user)
+    return bool(message.bot_id) or bool(user and user.is_bot)
