@@ -86,7 +86,7 @@ async def bench_mcp(sandbox: Any, sql: str, runs: int) -> dict[str, float]:
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
 
-    from sandbox.logfire.selfcheck import connect
+    from sandbox.logfire.quick_login import connect
 
     start, end = sandbox.dataset().ground_truth.window("all")
     arguments = {"query": sql, "start_timestamp": start.isoformat(), "end_timestamp": end.isoformat()}
