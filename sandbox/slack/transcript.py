@@ -52,13 +52,21 @@ def render(state: SlackState, messages: list[Message]) -> str:
     return "\n".join(lines)
 
 
-MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+ANGLE = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 
 
 def _readable(state: SlackState, text: str) -> str:
-    """Mentions as @Real Name and Slack's escapes undone."""
-    named = MENTION.sub(lambda match: "@" + _name(state, match.group(1)), text)
-    return named.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    """Mentions as @Real Name, dates and channels by their label, links as "label (url)"; escapes undone."""
+
+    def shown(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith("@"):
+            return "@" + _name(state, target[1:])
+        if target.startswith(("#", "!")):
+            return label or target
+        return f"{label} ({target})" if label else target
+
+    return ANGLE.sub(shown, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _clock(ts: str) -> str:

@@ -498,6 +498,13 @@ def test_model_and_slack_side_failures() -> None:
     assert "overloaded" in overloaded.text and blocks.RETRY_ACTION in buttons(overloaded)
     limited = check(blocks.model_rate_limited_message(20, retry_key="k"))
     assert "in 20 s" in limited.text
+    refused = check(
+        blocks.error_message(errors.ModelRejected("HTTP 401: the API key was refused"), retry_key="k")
+    )
+    assert "ANTHROPIC_API_KEY" in texts(refused)
+    assert blocks.RETRY_ACTION not in buttons(refused)  # retrying cannot help
+    down = check(blocks.error_message(errors.ModelUnavailable(HOSTILE), retry_key="k"))
+    assert "Claude is not available" in down.text and blocks.RETRY_ACTION in buttons(down)
     pins = check(blocks.slack_error_message("missing_scope", "pin the chart", needed="pins:write"))
     assert "`pins:write`" in texts(pins) and "logfire-bot manifest" in texts(pins)
     member = check(blocks.slack_error_message("not_in_channel", "post the answer", retry_key="k"))

@@ -124,6 +124,25 @@ def model_rate_limited_message(retry_after: float | None = None, *, retry_key: s
     )
 
 
+def model_unavailable_message(detail: str, *, retry_key: str | None = None) -> Message:
+    """Claude's API failed or could not be reached after the retries."""
+    return _failure(
+        "Claude is not available right now.",
+        "Nothing is wrong with your question or Logfire. Try again in a minute.",
+        detail=detail,
+        retry_key=retry_key,
+    )
+
+
+def model_rejected_message(detail: str) -> Message:
+    """Anthropic refused the bot's own request (key, model, spend limit): retrying cannot help."""
+    return _failure(
+        "The Anthropic API refused the bot's request.",
+        "An admin needs to check the bot's `ANTHROPIC_API_KEY` and `LOGFIRE_BOT_MODEL` settings.",
+        detail=detail,
+    )
+
+
 def missing_permission_message(scope: str, action: str) -> Message:
     """A Slack `missing_scope`: e.g. `pins:write` to pin the chart."""
     return _failure(
@@ -223,6 +242,10 @@ def error_message(
         return model_overloaded_message(retry_key=retry_key)
     if kind == "model_rate_limited":
         return model_rate_limited_message(getattr(error, "retry_after", None), retry_key=retry_key)
+    if kind == "model_unavailable":
+        return model_unavailable_message(getattr(error, "detail", str(error)), retry_key=retry_key)
+    if kind == "model_rejected":
+        return model_rejected_message(getattr(error, "detail", str(error)))
     return _failure(safe(str(error), 1500), "Try again, or ask another way.", retry_key=retry_key)
 
 
