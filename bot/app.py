@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import ConfigError, Settings
 from bot.handlers import register_listeners
 from bot.handlers.connection import connection_callbacks
-from bot.handlers.dedupe import forget_old_events
+from bot.handlers.dedupe import sweep_old_events
 from bot.handlers.jobs import Jobs
 from bot.manifest import bot_scopes
 from bot.oauth.callback_page import CALLBACK_PATH, callback_handler
@@ -125,14 +125,15 @@ async def running(services: Services, sock: socket.socket | None = None) -> Asyn
         site = web.TCPSite(runner, port=services.settings.port)
         url = f"http://0.0.0.0:{services.settings.port}"
     await site.start()
+    sweeper = asyncio.create_task(sweep_old_events(services.database), name="forget old Slack event ids")
     try:
         yield RunningBot(bot, runner, url)
     finally:
+        sweeper.cancel()
         await runner.cleanup()
 
 
 async def _prepare_storage(bot: SlackBot) -> None:
-    await forget_old_events(bot.services.database)
     store = bot.app.installation_store
     if isinstance(store, EncryptedInstallationStore):
         await store.create_tables()

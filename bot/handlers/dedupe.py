@@ -3,6 +3,7 @@ another replica, so the event ids already seen live in the database."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -17,7 +18,8 @@ from db.models import SlackEvent, utcnow
 
 log = logging.getLogger(__name__)
 
-KEEP_FOR = timedelta(days=1)
+KEEP_FOR = timedelta(days=1)  # Slack retries within minutes; a day is plenty
+SWEEP_EVERY = timedelta(hours=1)
 
 
 async def first_delivery(database: Database, event_id: str, team_id: str | None) -> bool:
@@ -33,6 +35,16 @@ async def first_delivery(database: Database, event_id: str, team_id: str | None)
 async def forget_old_events(database: Database) -> None:
     async with database.sessions() as session, session.begin():
         await session.execute(delete(SlackEvent).where(SlackEvent.received_at < utcnow() - KEEP_FOR))
+
+
+async def sweep_old_events(database: Database, every: timedelta = SWEEP_EVERY) -> None:
+    """Forget old event ids now and then, for as long as the process runs (cancel to stop)."""
+    while True:
+        try:
+            await forget_old_events(database)
+        except Exception:  # a database hiccup must not end the sweeping
+            log.warning("could not forget old Slack event ids", exc_info=True)
+        await asyncio.sleep(every.total_seconds())
 
 
 def dedupe_middleware(database: Database) -> Callable[..., Awaitable[Any]]:
