@@ -16,6 +16,9 @@ TOKEN_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_to
 
 
 def _where(field: str, enterprise_id: str | None, team_id: str | None) -> bytes:
+    """Associated data binding a Slack token to its workspace and field. One label for both tables on
+    purpose: the SDK copies the installation's (already sealed) bot token into the bots table, and rows are
+    sealed before the database gives them an id. A token moved to another workspace does not decrypt."""
     return place("slack_installations", field, f"{enterprise_id or '-'}:{team_id or '-'}")
 
 
