@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -32,6 +33,7 @@ from bot.slack_installations import EncryptedInstallationStore
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 30.0
+SLACK_TIMEOUT_SECONDS = 30  # slack_sdk's default, per Web API call
 
 
 @dataclass
@@ -53,7 +55,24 @@ def build(services: Services) -> SlackBot:
     web_app.router.add_get(CALLBACK_PATH, callback_handler(services.flow, on_connected, on_failed))
     web_app.router.add_get("/healthz", _health(services, jobs))
     web_app.on_shutdown.append(lambda _: jobs.drain(DRAIN_SECONDS))
+    web_app.on_cleanup.append(lambda _: _close_session(app.client))
     return SlackBot(services, app, web_app, jobs)
+
+
+def _slack_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+    """The Web API client: one HTTP session whose connections are kept alive (without it every call would
+    open a session and a connection), rate limits retried."""
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT_SECONDS))
+    client = AsyncWebClient(
+        token=token, base_url=settings.slack_api_url, session=session, timeout=SLACK_TIMEOUT_SECONDS
+    )
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    return client
+
+
+async def _close_session(client: AsyncWebClient) -> None:
+    if client.session is not None:
+        await client.session.close()
 
 
 def _bolt_app(services: Services) -> AsyncApp:
@@ -62,8 +81,6 @@ def _bolt_app(services: Services) -> AsyncApp:
         raise ConfigError(
             "SLACK_SIGNING_SECRET is not set: copy it from your Slack app's Basic Information page"
         )
-    client = AsyncWebClient(base_url=settings.slack_api_url)
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     signing_secret = settings.slack_signing_secret.get_secret_value()
     if settings.slack_client_id and settings.slack_client_secret:
         store = EncryptedInstallationStore(settings.slack_client_id, services.database.engine, services.box)
@@ -81,6 +98,7 @@ def _bolt_app(services: Services) -> AsyncApp:
             install_page_rendering_enabled=False,  # /slack/install goes straight to Slack's consent page
         )
         # Uninstalls and revoked tokens: bot.handlers.events removes the installation and Logfire both.
+        client = _slack_client(settings)
         return AsyncApp(
             client=client, signing_secret=signing_secret, installation_store=store, oauth_settings=oauth
         )
@@ -89,7 +107,7 @@ def _bolt_app(services: Services) -> AsyncApp:
             "Slack is not configured: set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
             "SLACK_CLIENT_SECRET (installable in many workspaces)"
         )
-    client.token = settings.slack_bot_token.get_secret_value()
+    client = _slack_client(settings, settings.slack_bot_token.get_secret_value())
     return AsyncApp(client=client, signing_secret=signing_secret, token=client.token)
 
 
