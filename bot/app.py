@@ -53,6 +53,7 @@ def build(services: Services) -> SlackBot:
     app = _bolt_app(services)
     register_listeners(app, services, jobs)
     web_app = app.web_app(path="/slack/events", port=settings.port)
+    web_app.middlewares.append(jobs.count_requests)
     on_connected, on_failed = connection_callbacks(app, services)
     web_app.router.add_get(CALLBACK_PATH, callback_handler(services.flow, on_connected, on_failed))
     web_app.router.add_get("/healthz", _health(services, jobs))
