@@ -165,11 +165,11 @@ async def _prepare_storage(bot: SlackBot) -> None:
 async def serve(settings: Settings) -> None:
     """`logfire-bot run`: HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set; stops on SIGINT/SIGTERM."""
     services = await Services.start(settings)
-    await default_renderer().start()  # the chart workers' imports now, not while the first questions arrive
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     try:
+        await default_renderer().start()  # chart workers' imports now, not when the first questions arrive
         async with running(services) as bot:
             log.info("serving on port %s (%s mode)", settings.port, services.analyst.mode)
             socket_mode = await _start_socket_mode(bot.bot, settings)
