@@ -4,47 +4,103 @@ app that only acks, measured in the same run.
 
     .venv/bin/python -m bench.ack [--requests 50] [--rounds 3]
 
-Latency is what Slack would measure: from sending the signed request to receiving the HTTP response.
-Goal: the bot's p99 within 1.5x of the bare app's, and under 100 ms.
+As in production, Slack, Logfire and the app are separate processes: the sandbox Logfire runs as
+`logfire-bot sandbox`, the bot as `logfire-bot run` and the baseline as `bench.bare_bolt` (each started the
+same way, from the same environment variables); this process runs the Slack emulator (the Web API the bot
+calls, the connect flow) and a sender process of its own sends the signed requests and times them. Latency is
+what Slack would measure: from sending a signed request to receiving the whole response. Goal: the bot's p99
+within 1.5x of the bare app's, and under 100 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
+import os
+import signal
 import socket
 import statistics
+import sys
 import tempfile
+import time
+from collections.abc import AsyncIterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import httpx2
-from aiohttp import web
-from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import running
-from bot.config import load_settings
+from bot.config import Settings
 from bot.handlers import blocks
 from bot.oauth.crypto import generate_key
-from bot.services import Services
 from sandbox.logfire.browser import consent
-from sandbox.logfire.server import SandboxLogfire
 from sandbox.slack import SlackEmulator
+from sandbox.slack.courier import FORM, USER_AGENT
+from sandbox.slack.signing import signature_headers
 
+ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [
     "top 10 errors in agent service",
     "slowest endpoints in the last hour",
     "trace count by status code today",
     "average token cost per request yesterday",
 ]
+WARM_UP = 5
+ACK_TIMEOUT = aiohttp.ClientTimeout(total=3)  # Slack's
+START_SECONDS = 120.0
+STOP_SECONDS = 60.0  # the bot drains its running answers (up to 30 s) before it exits
 
 
-async def latencies(emu: SlackEmulator, requests: int) -> list[float]:
-    deliveries = await asyncio.gather(
-        *(emu.slash_command(QUESTIONS[index % len(QUESTIONS)], user="bob") for index in range(requests))
+@dataclass(frozen=True)
+class Child:
+    """A server started by the bench in its own process."""
+
+    process: asyncio.subprocess.Process
+    url: str  # http://127.0.0.1:PORT
+    log: Path
+
+
+def timed_bursts(url: str, secret: str, bursts: list[list[bytes]]) -> list[list[float]]:
+    """Runs in the sender process: each burst's requests sent at once, signed as Slack signs them; each
+    request's latency in ms, from sending to the whole response."""
+    return asyncio.run(_timed_bursts(url, secret, bursts))
+
+
+async def _timed_bursts(url: str, secret: str, bursts: list[list[bytes]]) -> list[list[float]]:
+    async with aiohttp.ClientSession() as session:
+        return [
+            await asyncio.gather(*(_timed(session, url, secret, body) for body in burst)) for burst in bursts
+        ]
+
+
+async def _timed(session: aiohttp.ClientSession, url: str, secret: str, body: bytes) -> float:
+    headers = {"Content-Type": FORM, "User-Agent": USER_AGENT, **signature_headers(body, secret)}
+    started = time.perf_counter()
+    async with session.post(url, data=body, headers=headers, timeout=ACK_TIMEOUT) as response:
+        await response.read()
+    assert response.status == 200, response.status
+    return (time.perf_counter() - started) * 1000
+
+
+async def measure(
+    emu: SlackEmulator, sender: Executor, app: Child, requests: int, rounds: int
+) -> list[float]:
+    """A warm-up, then `rounds` bursts of `requests` concurrent questions; the latencies in ms."""
+    bursts = [
+        [
+            emu.slash_command_request(QUESTIONS[index % len(QUESTIONS)], user="bob").body
+            for index in range(size)
+        ]
+        for size in [WARM_UP] + [requests] * rounds
+    ]
+    url = f"{app.url}/slack/events"
+    timed = await asyncio.get_running_loop().run_in_executor(
+        sender, timed_bursts, url, emu.signing_secret, bursts
     )
-    assert all(delivery.status == 200 for delivery in deliveries), [d.status for d in deliveries]
-    return [delivery.elapsed * 1000 for delivery in deliveries]
+    return [latency for burst in timed[1:] for latency in burst]
 
 
 def summary(samples: list[float]) -> tuple[float, float]:
@@ -52,87 +108,125 @@ def summary(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
-async def bare_app(emu: SlackEmulator, requests: int, rounds: int) -> list[float]:
-    app = AsyncApp(
-        client=AsyncWebClient(token=emu.bot_token, base_url=emu.api_url), signing_secret=emu.signing_secret
+def free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as sock:
+        return sock.getsockname()[1]
+
+
+def clean_environment(**variables: str) -> dict[str, str]:
+    """This environment without any setting the bot reads (no real Slack or Anthropic), plus `variables`."""
+    ours = {name.upper() for name in Settings.model_fields}
+    return {name: value for name, value in os.environ.items() if name not in ours} | variables
+
+
+@asynccontextmanager
+async def child(args: list[str], env: dict[str, str], port: int, log: Path) -> AsyncIterator[Child]:
+    """Start `python args…` serving on `port`; wait until it answers HTTP; SIGTERM it at the end."""
+    with log.open("wb") as output:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, *args, env=env, cwd=ROOT, stdout=output, stderr=output
+        )
+    running = Child(process, f"http://127.0.0.1:{port}", log)
+    try:
+        await until_answering(running)
+        yield running
+    finally:
+        await stop(process)
+
+
+async def until_answering(app: Child) -> None:
+    async with httpx2.AsyncClient(timeout=2) as client:
+        for _ in range(int(START_SECONDS * 10)):
+            if app.process.returncode is not None:
+                raise RuntimeError(f"{app.log.name} exited: {app.log.read_text()[-2000:]}")
+            try:
+                await client.get(f"{app.url}/healthz")
+                return
+            except httpx2.TransportError:
+                await asyncio.sleep(0.1)
+    raise RuntimeError(f"{app.log.name} did not start: {app.log.read_text()[-2000:]}")
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), STOP_SECONDS)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
+def sandbox_logfire(folder: Path) -> AsyncIterator[Child]:
+    port = free_port()
+    args = ["-m", "bot", "sandbox", "--port", str(port), "--auto-approve", "--records", "20000"]
+    return child(args, clean_environment(), port, folder / "sandbox.log")
+
+
+def slack_app(emu: SlackEmulator, args: list[str], folder: Path, **variables: str) -> AsyncIterator[Child]:
+    port = free_port()
+    env = clean_environment(
+        SLACK_BOT_TOKEN=emu.bot_token,
+        SLACK_SIGNING_SECRET=emu.signing_secret,
+        SLACK_API_URL=emu.api_url,
+        PORT=str(port),
+        PUBLIC_URL=f"http://127.0.0.1:{port}",
+        **variables,
+    )
+    return child(args, env, port, folder / f"{args[-1]}.log")
+
+
+def the_bot(emu: SlackEmulator, sandbox: Child, folder: Path) -> AsyncIterator[Child]:
+    mcp_url = f"{sandbox.url}/mcp"
+    return slack_app(
+        emu,
+        ["-m", "bot", "run"],
+        folder,
+        DATABASE_URL=f"sqlite+aiosqlite:///{folder}/bench.db",
+        TOKEN_ENCRYPTION_KEYS=generate_key(),
+        LOGFIRE_MCP_URL=mcp_url,
+        LOGFIRE_REGION_URLS=f"us={mcp_url}",
     )
 
-    @app.command("/logfire")
-    async def acknowledge(ack) -> None:  # type: ignore[no-untyped-def]
-        await ack()
 
-    runner = web.AppRunner(app.web_app(path="/slack/events"))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    emu.app.request_url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
-    samples: list[float] = []
-    try:
-        await latencies(emu, 5)  # warm-up
-        for _ in range(rounds):
-            samples += await latencies(emu, requests)
-    finally:
-        await runner.cleanup()
-    return samples
-
-
-async def the_bot(
-    emu: SlackEmulator, sandbox: SandboxLogfire, folder: Path, requests: int, rounds: int
-) -> list[float]:
-    sock = socket.create_server(("127.0.0.1", 0))
-    settings = load_settings(
-        slack_bot_token=emu.bot_token,
-        slack_signing_secret=emu.signing_secret,
-        slack_api_url=emu.api_url,
-        database_url=f"sqlite+aiosqlite:///{folder}/bench.db",
-        token_encryption_keys=generate_key(),
-        public_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
-        logfire_mcp_url=sandbox.mcp_url,
-        logfire_region_urls={"us": sandbox.mcp_url},
-    )
-    services = await Services.start(settings)
-    samples: list[float] = []
-    try:
-        async with running(services, sock) as bot:
-            emu.app.request_url = f"{bot.url}/slack/events"
-            await connect(emu, sandbox)
-            await latencies(emu, 5)  # warm-up
-            for _ in range(rounds):
-                samples += await latencies(emu, requests)
-            print(
-                f"  (waiting for the bot to finish {len(bot.bot.jobs)} answers in the background)", flush=True
-            )
-    finally:
-        await services.close()
-    return samples
-
-
-async def connect(emu: SlackEmulator, sandbox: SandboxLogfire) -> None:
+async def connect(emu: SlackEmulator, bot: Child, sandbox: Child) -> None:
+    """`/logfire connect`, the Authorize button, the sandbox's consent, the bot's callback page."""
+    emu.app.request_url = f"{bot.url}/slack/events"
     await emu.slash_command("connect", user="alice")
     prompt = await emu.wait_for(
-        lambda: [m for m in emu.ephemerals(user="alice") if "Authorize" in str(m.blocks)]
+        lambda: [m for m in emu.ephemerals(user="alice") if "Authorize" in str(m.blocks)], within=30
     )
     for block in prompt[-1].blocks:
         for element in block.get("elements", []):
             if element.get("action_id") == blocks.AUTHORIZE_ACTION:
-                leaving = await consent(element["url"], issuer=sandbox.issuer)
+                leaving = await consent(element["url"], issuer=sandbox.url)
                 async with httpx2.AsyncClient(timeout=30) as browser:
                     assert (await browser.get(leaving)).status_code == 200
                 return
     raise RuntimeError("no Authorize button")
 
 
+async def running_answers(bot: Child) -> int:
+    async with httpx2.AsyncClient(timeout=10) as client:
+        return (await client.get(f"{bot.url}/healthz")).json()["running_analyses"]
+
+
 async def main(requests: int, rounds: int) -> None:
-    sandbox = SandboxLogfire(records=20_000, auto_approve=True)
-    await asyncio.to_thread(sandbox.start)
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            async with SlackEmulator() as emu:
-                bare = await bare_app(emu, requests, rounds)
-            async with SlackEmulator() as emu:
-                ours = await the_bot(emu, sandbox, Path(folder), requests, rounds)
-    finally:
-        await asyncio.to_thread(sandbox.stop)
-    (bare_p50, bare_p99), (our_p50, our_p99) = summary(bare), summary(ours)
+    spawn = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory() as name, ProcessPoolExecutor(1, mp_context=spawn) as sender:
+        folder = Path(name)
+        async with sandbox_logfire(folder) as sandbox, SlackEmulator() as emu:
+            async with slack_app(emu, ["-m", "bench.bare_bolt"], folder) as bare_app:
+                bare = await measure(emu, sender, bare_app, requests, rounds)
+            async with the_bot(emu, sandbox, folder) as bot:
+                await connect(emu, bot, sandbox)
+                ours = await measure(emu, sender, bot, requests, rounds)
+                print(f"  ({await running_answers(bot)} questions still being answered or queued at the end)")
+    report(requests, rounds, summary(bare), summary(ours))
+
+
+def report(requests: int, rounds: int, bare: tuple[float, float], ours: tuple[float, float]) -> None:
+    (bare_p50, bare_p99), (our_p50, our_p99) = bare, ours
     print(f"ack latency, {rounds} rounds of {requests} concurrent /logfire <question> requests")
     print(f"  bare Bolt app (baseline)  p50 {bare_p50:6.1f} ms   p99 {bare_p99:6.1f} ms")
     print(f"  Logfire for Slack         p50 {our_p50:6.1f} ms   p99 {our_p99:6.1f} ms")

@@ -4,6 +4,7 @@ health routes beside it. `logfire-bot run` serves it; the demo and the tests sta
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import socket
@@ -12,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -19,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.charts import default_renderer
 from bot.config import ConfigError, Settings
 from bot.handlers import register_listeners
 from bot.handlers.connection import connection_callbacks
@@ -32,6 +35,7 @@ from bot.slack_installations import EncryptedInstallationStore
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 30.0
+SLACK_TIMEOUT_SECONDS = 30  # slack_sdk's default, per Web API call
 
 
 @dataclass
@@ -49,11 +53,29 @@ def build(services: Services) -> SlackBot:
     app = _bolt_app(services)
     register_listeners(app, services, jobs)
     web_app = app.web_app(path="/slack/events", port=settings.port)
+    web_app.middlewares.append(jobs.count_requests)
     on_connected, on_failed = connection_callbacks(app, services)
     web_app.router.add_get(CALLBACK_PATH, callback_handler(services.flow, on_connected, on_failed))
     web_app.router.add_get("/healthz", _health(services, jobs))
     web_app.on_shutdown.append(lambda _: jobs.drain(DRAIN_SECONDS))
+    web_app.on_cleanup.append(lambda _: _close_session(app.client))
     return SlackBot(services, app, web_app, jobs)
+
+
+def _slack_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+    """The Web API client: one HTTP session whose connections are kept alive (without it every call would
+    open a session and a connection), rate limits retried."""
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT_SECONDS))
+    client = AsyncWebClient(
+        token=token, base_url=settings.slack_api_url, session=session, timeout=SLACK_TIMEOUT_SECONDS
+    )
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    return client
+
+
+async def _close_session(client: AsyncWebClient) -> None:
+    if client.session is not None:
+        await client.session.close()
 
 
 def _bolt_app(services: Services) -> AsyncApp:
@@ -62,8 +84,6 @@ def _bolt_app(services: Services) -> AsyncApp:
         raise ConfigError(
             "SLACK_SIGNING_SECRET is not set: copy it from your Slack app's Basic Information page"
         )
-    client = AsyncWebClient(base_url=settings.slack_api_url)
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     signing_secret = settings.slack_signing_secret.get_secret_value()
     if settings.slack_client_id and settings.slack_client_secret:
         store = EncryptedInstallationStore(settings.slack_client_id, services.database.engine, services.box)
@@ -81,6 +101,7 @@ def _bolt_app(services: Services) -> AsyncApp:
             install_page_rendering_enabled=False,  # /slack/install goes straight to Slack's consent page
         )
         # Uninstalls and revoked tokens: bot.handlers.events removes the installation and Logfire both.
+        client = _slack_client(settings)
         return AsyncApp(
             client=client, signing_secret=signing_secret, installation_store=store, oauth_settings=oauth
         )
@@ -89,7 +110,7 @@ def _bolt_app(services: Services) -> AsyncApp:
             "Slack is not configured: set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
             "SLACK_CLIENT_SECRET (installable in many workspaces)"
         )
-    client.token = settings.slack_bot_token.get_secret_value()
+    client = _slack_client(settings, settings.slack_bot_token.get_secret_value())
     return AsyncApp(client=client, signing_secret=signing_secret)  # Bolt takes the token from the client
 
 
@@ -149,15 +170,24 @@ async def serve(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     try:
+        await default_renderer().start()  # chart workers' imports now, not when the first questions arrive
         async with running(services) as bot:
             log.info("serving on port %s (%s mode)", settings.port, services.analyst.mode)
             socket_mode = await _start_socket_mode(bot.bot, settings)
+            _freeze_startup_objects()
             await stop.wait()
             log.info("shutting down")
             if socket_mode is not None:
                 await socket_mode.close_async()
     finally:
         await services.close()
+
+
+def _freeze_startup_objects() -> None:
+    """Keep what start-up built (modules, clients, the app: some 270k objects) out of the garbage collector's
+    full passes, which otherwise stall the event loop, acknowledgements included, for 100 ms and more."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _start_socket_mode(bot: SlackBot, settings: Settings):  # type: ignore[no-untyped-def]

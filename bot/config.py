@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     logfire_bot_max_input_tokens: int = Field(default=100_000, ge=2_000)  # summed over the calls
     logfire_bot_max_seconds: float = Field(default=120.0, gt=0, le=900)  # wall time
     logfire_bot_model_retries: int = Field(default=3, ge=0, le=10)  # 429/529/5xx, with backoff
+    # Questions answered at once by this process; later ones wait, saying so in their thread.
+    logfire_bot_max_concurrent_analyses: int = Field(default=4, ge=1, le=64)
 
     # Storage
     database_url: str = DEFAULT_DATABASE_URL

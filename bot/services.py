@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import httpx2
 
 from bot.analysis.engine import Engine
+from bot.analysis.queue import AnalysisQueue
 from bot.analysis.service import Analyst
 from bot.charts import close_renderer
 from bot.config import Settings
@@ -38,6 +39,7 @@ class Services:
     vault: TokenVault
     pool: McpPool
     analyst: Analyst
+    queue: AnalysisQueue
 
     @classmethod
     async def start(cls, settings: Settings, engine: Engine | None = None) -> Services:
@@ -63,7 +65,8 @@ class Services:
             vault, gate, database, PoolSettings(SessionSettings(handshake=settings.logfire_mcp_handshake))
         )
         analyst = Analyst(pool, database, engine or make_engine(settings))
-        return cls(settings, database, box, http, flow, vault, pool, analyst)
+        queue = AnalysisQueue(settings.logfire_bot_max_concurrent_analyses)
+        return cls(settings, database, box, http, flow, vault, pool, analyst, queue)
 
     async def close(self) -> None:
         await self.pool.close()

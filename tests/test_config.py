@@ -19,6 +19,7 @@ def test_defaults() -> None:
     assert settings.database_url == "sqlite+aiosqlite:///./var/logfire-bot.db"
     assert settings.logfire_mcp_url == "https://logfire-us.pydantic.dev/mcp"
     assert settings.logfire_redirect_uri == "http://localhost:3000/oauth/logfire/callback"
+    assert settings.logfire_bot_max_concurrent_analyses == 4
 
 
 def test_lists_and_urls_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,6 +39,7 @@ def test_lists_and_urls_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
         ("DATABASE_URL", "mysql://root@localhost/x", "DATABASE_URL: the driver 'mysql' is not supported"),
         ("PORT", "eighty", "PORT: "),
         ("PUBLIC_URL", "bot.example.com", "PUBLIC_URL: not an http(s) URL"),
+        ("LOGFIRE_BOT_MAX_CONCURRENT_ANALYSES", "0", "LOGFIRE_BOT_MAX_CONCURRENT_ANALYSES: Input should be"),
     ],
 )
 def test_bad_values_name_the_variable(

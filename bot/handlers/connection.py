@@ -87,7 +87,8 @@ def connection_callbacks(app: AsyncApp, services: Services) -> tuple[OnConnected
         bot = await app.installation_store.async_find_bot(
             enterprise_id=requester.enterprise_id, team_id=requester.team_id
         )
-        return AsyncWebClient(token=bot.bot_token if bot else None, base_url=app.client.base_url)
+        token = bot.bot_token if bot else None
+        return AsyncWebClient(token=token, base_url=app.client.base_url, session=app.client.session)
 
     async def on_connected(connected: Connected) -> str | None:
         requester = connected.requester

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.analysis.types import AnalysisResult, Question
 from bot.errors import LogfireBotError
 from bot.handlers import blocks, slack_io
+from bot.handlers.blocks.kit import plural
 from bot.handlers.status import ThreadStatus
 from bot.services import Services
 
@@ -29,8 +30,18 @@ class Ask:
 
 
 async def answer_in_thread(services: Services, client: AsyncWebClient, ask: Ask) -> None:
+    """Wait for a free analysis slot (saying so in the thread), then answer."""
     status = ThreadStatus(client, ask.channel_id, ask.thread_ts)
-    await status.show("Planning the analysis")
+
+    async def queued(ahead: int) -> None:
+        await status.show(f"Queued behind {plural(ahead, 'question')}")
+
+    async with services.queue.turn(queued):
+        await status.show("Planning the analysis", force=True)
+        await _answer(services, client, ask, status)
+
+
+async def _answer(services: Services, client: AsyncWebClient, ask: Ask, status: ThreadStatus) -> None:
     question = Question(ask.team_id, ask.channel_id, ask.user_id, ask.text, ask.thread_ts)
     try:
         result = await services.analyst.answer(question, progress=status.show)

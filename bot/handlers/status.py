@@ -26,8 +26,10 @@ class ThreadStatus:
         self._last_change = 0.0
         self.shown: list[str] = []
 
-    async def show(self, text: str) -> None:
-        if self.shown and time.monotonic() - self._last_change < MIN_INTERVAL_SECONDS:
+    async def show(self, text: str, *, force: bool = False) -> None:
+        """Show `text`; within a second of the last change it is skipped unless `force` (a change of phase,
+        such as leaving the queue, that must not be lost)."""
+        if not force and self.shown and time.monotonic() - self._last_change < MIN_INTERVAL_SECONDS:
             return
         self._last_change = time.monotonic()
         self.shown.append(text)

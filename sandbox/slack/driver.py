@@ -29,6 +29,16 @@ class UserPost:
     deliveries: list[Delivery] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class SlashCommand:
+    """A slash command's request as Slack would send it (form-encoded), and where its responses go."""
+
+    body: bytes
+    target: ResponseTarget
+    response_url: str
+    trigger_id: str
+
+
 class BotDriver:
     state: SlackState
     courier: Courier
@@ -70,6 +80,32 @@ class BotDriver:
         signing: Signing = "valid",
     ) -> Delivery:
         """Run `/command text`; the ack body is shown as Slack shows it (ephemeral, in_channel, error)."""
+        request = self.slash_command_request(
+            text, user=user, channel=channel, command=command, workspace=workspace
+        )
+        delivery = await self.courier.send(
+            "command",
+            request.body,
+            FORM,
+            signing=signing,
+            response_url=request.response_url,
+            trigger_id=request.trigger_id,
+            command=command,
+        )
+        self._show_ack(delivery, request.target, command)
+        return delivery
+
+    def slash_command_request(
+        self,
+        text: str = "",
+        *,
+        user: User | str = "alice",
+        channel: Channel | str = "general",
+        command: str = "/logfire",
+        workspace: Workspace | None = None,
+    ) -> SlashCommand:
+        """The form body Slack would send for `/command text` (its response URL live), without sending it:
+        for a client that sends it, signed, from elsewhere (a benchmark's own process)."""
         ws = self._ws(workspace)
         author = self._user(ws, user)
         where = self._channel(ws, channel, author)
@@ -86,17 +122,7 @@ class BotDriver:
             response_url=response_url,
             trigger_id=trigger_id,
         )
-        delivery = await self.courier.send(
-            "command",
-            urlencode(form).encode(),
-            FORM,
-            signing=signing,
-            response_url=response_url,
-            trigger_id=trigger_id,
-            command=command,
-        )
-        self._show_ack(delivery, target, command)
-        return delivery
+        return SlashCommand(urlencode(form).encode(), target, response_url, trigger_id)
 
     def _show_ack(self, delivery: Delivery, target: ResponseTarget, command: str) -> None:
         if delivery.status != 200:

@@ -90,6 +90,7 @@ class SlackEmulator(BotDriver):
         self.state = SlackState(self.app, share_delay=share_delay)
         self.courier = Courier(self.app, ack_timeout=ack_timeout)
         self.calls: list[ApiCall] = []
+        self.connections: set[tuple[str, int] | None] = set()  # the clients' (host, port): one per connection
         self._failures: dict[str, list[Failure]] = {}
         self._host, self._port = host, port
         self._runner: web.AppRunner | None = None
@@ -98,7 +99,7 @@ class SlackEmulator(BotDriver):
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def start(self) -> SlackEmulator:
-        app = web.Application(client_max_size=1024**3)
+        app = web.Application(client_max_size=1024**3, middlewares=[self._note_connection])
         app.add_routes(
             [
                 web.route("*", "/api/{method}", self._api),
@@ -219,6 +220,13 @@ class SlackEmulator(BotDriver):
         return [call for call in self.calls if call.method == method]
 
     # -- HTTP handlers ----------------------------------------------------------------------------
+
+    @web.middleware
+    async def _note_connection(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        self.connections.add(request.transport.get_extra_info("peername") if request.transport else None)
+        return await handler(request)
 
     async def _api(self, request: web.Request) -> web.Response:
         name = request.match_info["method"]

@@ -95,3 +95,14 @@ async def test_not_connected_is_a_plain_message_in_the_thread(slack_app: SlackAp
 
 def _analysis_id(thread: list[Message]) -> str:
     return find_element(answer_of(thread), blocks.SHOW_QUERY_ACTION)["value"]
+
+
+async def test_web_api_calls_share_kept_alive_connections(slack_app: SlackApp) -> None:
+    assert (await slack_app.connect()).status_code == 200
+    slack_app.emu.connections.clear()
+    calls_before = len(slack_app.emu.calls)
+    post = await slack_app.emu.user_message(f"{slack_app.emu.bot_mention()} p95 latency by route", user="bob")
+    await answered_thread(slack_app, "general", post.message.ts)
+
+    calls = len(slack_app.emu.calls) - calls_before
+    assert calls >= 6 and len(slack_app.emu.connections) <= 2, (calls, slack_app.emu.connections)
