@@ -19,6 +19,7 @@ import asyncio
 import multiprocessing
 import os
 import re
+import signal
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -121,7 +122,9 @@ def filename(data: ChartData) -> str:
 
 
 def _warm_worker() -> None:
-    """Runs once in each worker: lower its priority below the bot's loop, load fonts, draw once."""
+    """Runs once in each worker: ignore Ctrl-C (the parent shuts the pool down), lower its priority below
+    the bot's loop, load fonts, draw once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(WORKER_NICENESS)
     draw_png(
         ChartData(

@@ -8,6 +8,7 @@ connects through the real OAuth flow and asks the brief's questions with signed 
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import AsyncExitStack, suppress
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from sandbox.demo.progress import Progress, StepFailed
 from sandbox.demo.report import terminal_transcript, write_report
 from sandbox.demo.script import CHANNEL, SEED_QUESTIONS, DemoRun, authorize_link, play
 from sandbox.demo.world import DEMO_RECORDS, DemoWorld, demo_world, started_sandbox
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "SEED_QUESTIONS",
@@ -70,6 +73,9 @@ async def _played(world: DemoWorld, progress: Progress, questions: list[str] | N
         return await play(world, progress, questions)
     except (StepFailed, TimeoutError):
         return None  # the step's line says why
+    except Exception:  # a bug, in the bot or the demo: the step's line says what, the log says where
+        log.exception("the demo stopped on an unexpected error")
+        return None
 
 
 async def _stay_up(world: DemoWorld, index: Path) -> None:

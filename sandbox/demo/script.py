@@ -191,7 +191,8 @@ async def _answer(
                 raise StepFailed(f"the bot answered: {failure.text}")
             return None
         charts = [f for m in replies for f in m.files if f.data]
-        return (answer, charts) if charts else None
+        pinnable = _element(answer, blocks.PIN_CHART_ACTION) is not None  # added once the upload is done
+        return (answer, charts) if charts and pinnable else None
 
     return await emu.wait_for(answered, ANSWER_WITHIN)
 

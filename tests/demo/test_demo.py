@@ -22,6 +22,7 @@ from sqlalchemy import select
 from bot.logs import configure_logging
 from db.models import OAuthClient
 from sandbox.demo import SEED_QUESTIONS, Progress, demo_world, play
+from sandbox.demo.progress import StepFailed
 from sandbox.demo.report import Report, terminal_transcript, write_report
 from sandbox.demo.script import AskedQuestion, DemoRun
 from sandbox.demo.world import DemoWorld
@@ -244,3 +245,14 @@ async def test_the_transcript_page_shows_the_questions_and_charts_in_a_browser(d
     assert all(image["complete"] and image["width"] > 0 and image["height"] > 0 for image in images), images
     for question in SEED_QUESTIONS:
         assert question in visible_text
+
+
+async def test_a_step_that_does_not_work_fails_the_demo_with_what_the_bot_said(
+    sandbox: SandboxLogfire,
+) -> None:
+    sandbox.controls.inject("http_500", tool="query_run", times=20)
+    printed = io.StringIO()
+    async with demo_world(sandbox) as world:
+        with pytest.raises(StepFailed, match=r"the bot answered: .*Logfire"):
+            await play(world, Progress(printed), ["top 10 errors in agent service"])
+    assert "/logfire top 10 errors in agent service … FAILED after" in printed.getvalue()
