@@ -4,6 +4,7 @@ health routes beside it. `logfire-bot run` serves it; the demo and the tests sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -25,7 +26,7 @@ from bot.charts import default_renderer
 from bot.config import ConfigError, Settings
 from bot.handlers import register_listeners
 from bot.handlers.connection import connection_callbacks
-from bot.handlers.dedupe import sweep_old_events
+from bot.handlers.dedupe import forget_old_events, sweep_old_events
 from bot.handlers.jobs import Jobs
 from bot.manifest import bot_scopes
 from bot.oauth.callback_page import CALLBACK_PATH, callback_handler
@@ -151,10 +152,13 @@ async def running(services: Services, sock: socket.socket | None = None) -> Asyn
         yield RunningBot(bot, runner, url)
     finally:
         sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper  # before the database goes: a query cut mid-way must finish closing first
         await runner.cleanup()
 
 
 async def _prepare_storage(bot: SlackBot) -> None:
+    await forget_old_events(bot.services.database)
     store = bot.app.installation_store
     if isinstance(store, EncryptedInstallationStore):
         await store.create_tables()

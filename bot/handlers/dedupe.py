@@ -38,13 +38,13 @@ async def forget_old_events(database: Database) -> None:
 
 
 async def sweep_old_events(database: Database, every: timedelta = SWEEP_EVERY) -> None:
-    """Forget old event ids now and then, for as long as the process runs (cancel to stop)."""
+    """Every `every`, forget old event ids, for as long as the process runs (cancel to stop)."""
     while True:
+        await asyncio.sleep(every.total_seconds())
         try:
             await forget_old_events(database)
         except Exception:  # a database hiccup must not end the sweeping
             log.warning("could not forget old Slack event ids", exc_info=True)
-        await asyncio.sleep(every.total_seconds())
 
 
 def dedupe_middleware(database: Database) -> Callable[..., Awaitable[Any]]:
