@@ -79,12 +79,23 @@ async def _close_session(client: AsyncWebClient) -> None:
         await client.session.close()
 
 
-def _bolt_app(services: Services) -> AsyncApp:
-    settings = services.settings
+def require_slack(settings: Settings) -> None:
+    """The Slack settings `run` needs, checked before anything is written (ConfigError otherwise)."""
     if settings.slack_signing_secret is None:
         raise ConfigError(
             "SLACK_SIGNING_SECRET is not set: copy it from your Slack app's Basic Information page"
         )
+    if settings.slack_bot_token is None and not (settings.slack_client_id and settings.slack_client_secret):
+        raise ConfigError(
+            "Slack is not configured: set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET (installable in many workspaces)"
+        )
+
+
+def _bolt_app(services: Services) -> AsyncApp:
+    settings = services.settings
+    require_slack(settings)
+    assert settings.slack_signing_secret is not None
     signing_secret = settings.slack_signing_secret.get_secret_value()
     if settings.slack_client_id and settings.slack_client_secret:
         store = EncryptedInstallationStore(settings.slack_client_id, services.database.engine, services.box)
@@ -106,11 +117,7 @@ def _bolt_app(services: Services) -> AsyncApp:
         return AsyncApp(
             client=client, signing_secret=signing_secret, installation_store=store, oauth_settings=oauth
         )
-    if settings.slack_bot_token is None:
-        raise ConfigError(
-            "Slack is not configured: set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
-            "SLACK_CLIENT_SECRET (installable in many workspaces)"
-        )
+    assert settings.slack_bot_token is not None
     client = _slack_client(settings, settings.slack_bot_token.get_secret_value())
     return AsyncApp(client=client, signing_secret=signing_secret)  # Bolt takes the token from the client
 
@@ -169,6 +176,7 @@ async def _prepare_storage(bot: SlackBot) -> None:
 
 async def serve(settings: Settings) -> None:
     """`logfire-bot run`: HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set; stops on SIGINT/SIGTERM."""
+    require_slack(settings)
     services = await Services.start(settings)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.oauth.crypto import parse_keys
+from bot.oauth.crypto import generate_key, parse_keys
 
 
 def logfire_bot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -64,3 +64,20 @@ def test_unreachable_database_is_one_line() -> None:
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("logfire-bot: error: cannot reach the database")
+
+
+def test_run_without_slack_settings_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    database = tmp_path / "never.db"
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{database}", "TOKEN_ENCRYPTION_KEYS": generate_key()}
+    no_secret = logfire_bot("run", env=env)
+    no_token = logfire_bot("run", env={**env, "SLACK_SIGNING_SECRET": "s" * 32})
+    assert no_secret.returncode == no_token.returncode == 1
+    assert no_secret.stderr.strip().splitlines() == [
+        "logfire-bot: error: SLACK_SIGNING_SECRET is not set: "
+        "copy it from your Slack app's Basic Information page"
+    ]
+    assert no_token.stderr.strip().startswith(
+        "logfire-bot: error: Slack is not configured: set SLACK_BOT_TOKEN"
+    )
+    assert len(no_token.stderr.strip().splitlines()) == 1
+    assert not database.exists()
