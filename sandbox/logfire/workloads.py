@@ -5,10 +5,14 @@ database and upstream client spans), `agent` (pydantic-ai style agent runs with 
 `billing-worker` (background jobs with failures and retries), plus standalone logs. Every duration, status
 and exception comes from a seeded `random.Random`; span and trace ids from a seeded IdGenerator. Times are
 offsets before `now`, so the same seed gives the same rows relative to `now`.
+
+The work can be split into shards (so that several processes can generate it): every shard has the same
+service instances, its own random streams, and its share of each workload's traces.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import uuid
@@ -302,14 +306,15 @@ SERVICES: dict[str, dict[str, Any]] = {
 }
 
 
-def build_world(seed: int, now_ns: int, sink: RowSink) -> World:
-    rng = random.Random(seed)
-    ids = SeededIdGenerator(random.Random(seed * 7919 + 1))
+def build_world(seed: int, now_ns: int, sink: RowSink, shard: int = 0) -> World:
+    """The services' instances (the same for every shard of `seed`), exporting into `sink`."""
+    instance_rng = random.Random(seed)
+    ids = SeededIdGenerator(random.Random(f"{seed}/{shard}/spans"))
     span_processor = BufferedSpanProcessor(RecordsSpanExporter(sink))
     log_processor = BufferedLogProcessor(
-        RecordsLogExporter(sink, SeededIdGenerator(random.Random(seed + 17)))
+        RecordsLogExporter(sink, SeededIdGenerator(random.Random(f"{seed}/{shard}/logs")))
     )
-    world = World(rng=rng, now_ns=now_ns, sink=sink)
+    world = World(rng=random.Random(f"{seed}/{shard}"), now_ns=now_ns, sink=sink)
     world.flushers += [span_processor.force_flush, log_processor.force_flush]
     for service, spec in SERVICES.items():
         world.instances[service] = []
@@ -319,7 +324,7 @@ def build_world(seed: int, now_ns: int, sink: RowSink) -> World:
                     "service.name": service,
                     "service.version": spec["version"],
                     "service.namespace": "shop",
-                    "service.instance.id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    "service.instance.id": str(uuid.UUID(int=instance_rng.getrandbits(128), version=4)),
                     "deployment.environment.name": "production",
                     "process.pid": 1000 + 97 * index + len(service),
                     "telemetry.sdk.language": "python",
@@ -412,8 +417,10 @@ def start_offsets_s(rng: random.Random, count: int, margin_s: float) -> list[flo
         total += weight * (1.8 if minute < 60 else 1.0)
         cumulative.append(total)
     scale = (WINDOW_S - margin_s) / WINDOW_S
-    picks = rng.choices(range(minutes), cum_weights=cumulative, k=count)
-    return sorted(((m + rng.random()) * 60 * scale + margin_s for m in picks), reverse=True)
+    # Stratified: the i-th start falls in the i-th of `count` equal slices of the weight, so every hour gets
+    # its expected share of traces (random within it) even in small datasets.
+    picks = [bisect.bisect_right(cumulative, (i + rng.random()) / count * total) for i in range(count)]
+    return sorted(((min(m, minutes - 1) + rng.random()) * 60 * scale + margin_s for m in picks), reverse=True)
 
 
 # --- api-gateway
@@ -952,11 +959,13 @@ WORKLOAD_SHARES: tuple[tuple[Callable[[World, float], None], float, float, float
 )
 
 
-def run_workloads(world: World, records: int) -> None:
-    """Runs every workload over the 72-hour window in start order, then flushes the exporters."""
+def run_workloads(world: World, records: int, shard: int = 0, shards: int = 1) -> None:
+    """Runs shard `shard` of `shards` of every workload over the 72-hour window in start order, then flushes
+    the exporters. The shards of a dataset of about `records` rows together hold all of its traces."""
     schedule: list[tuple[float, int, Callable[[World, float], None]]] = []
     for index, (workload, share, rows_per_unit, margin_s) in enumerate(WORKLOAD_SHARES):
         count = max(1, round(records * share / rows_per_unit))
+        count = count // shards + (1 if shard < count % shards else 0)
         schedule += [(offset, index, workload) for offset in start_offsets_s(world.rng, count, margin_s)]
     schedule.sort(key=lambda item: (-item[0], item[1]))
     for offset, _, workload in schedule:

@@ -170,7 +170,7 @@ async def _check_top_errors(world: DemoWorld, asked: AskedQuestion, truth: Groun
         assert f"{error.count} × " in shown
         assert (error.exception_type or "error-level records without an exception") in shown
     total = sum(error.count for error in expected)
-    assert f"*Top 10 error groups, occurrences*\\n{total:,}" in shown
+    assert f"*Top {len(expected)} error groups, occurrences*\\n{total:,}" in shown
 
 
 async def _check_slowest(world: DemoWorld, asked: AskedQuestion, truth: GroundTruth) -> None:
