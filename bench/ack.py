@@ -2,7 +2,7 @@
 the real bot (connected to the sandbox, every question then answered in the background), beside a bare Bolt
 app that only acks, measured in the same run.
 
-    .venv/bin/python -m bench.ack [--requests 50] [--rounds 3]
+    .venv/bin/python -m bench.ack [--requests 50] [--rounds 3] [--pause 1.0]
 
 As in production, Slack, Logfire and the app are separate processes: the sandbox Logfire runs as
 `logfire-bot sandbox`, the bot as `logfire-bot run` and the baseline as `bench.bare_bolt` (each started the
@@ -10,6 +10,11 @@ same way, from the same environment variables); this process runs the Slack emul
 calls, the connect flow) and a sender process of its own sends the signed requests and times them. Latency is
 what Slack would measure: from sending a signed request to receiving the whole response. Goal: the bot's p99
 within 1.5x of the bare app's, and under 100 ms.
+
+Each round is one burst of `--requests` concurrent questions, and the rounds are `--pause` seconds apart
+(default 1 s), so that each measures the burst the goal names while the earlier bursts' questions are still
+being answered in the background. `--pause 0` sends the bursts back to back instead: a harsher load, where a
+burst's acks compete with the Slack messages the bot posts for the burst before.
 """
 
 from __future__ import annotations
@@ -63,17 +68,20 @@ class Child:
     log: Path
 
 
-def timed_bursts(url: str, secret: str, bursts: list[list[bytes]]) -> list[list[float]]:
-    """Runs in the sender process: each burst's requests sent at once, signed as Slack signs them; each
-    request's latency in ms, from sending to the whole response."""
-    return asyncio.run(_timed_bursts(url, secret, bursts))
+def timed_bursts(url: str, secret: str, bursts: list[list[bytes]], pause: float) -> list[list[float]]:
+    """Runs in the sender process: each burst's requests sent at once, signed as Slack signs them, `pause`
+    seconds after the burst before; each request's latency in ms, from sending to the whole response."""
+    return asyncio.run(_timed_bursts(url, secret, bursts, pause))
 
 
-async def _timed_bursts(url: str, secret: str, bursts: list[list[bytes]]) -> list[list[float]]:
+async def _timed_bursts(url: str, secret: str, bursts: list[list[bytes]], pause: float) -> list[list[float]]:
+    timed = []
     async with aiohttp.ClientSession() as session:
-        return [
-            await asyncio.gather(*(_timed(session, url, secret, body) for body in burst)) for burst in bursts
-        ]
+        for burst in bursts:
+            if timed:
+                await asyncio.sleep(pause)
+            timed.append(await asyncio.gather(*(_timed(session, url, secret, body) for body in burst)))
+    return timed
 
 
 async def _timed(session: aiohttp.ClientSession, url: str, secret: str, body: bytes) -> float:
@@ -86,7 +94,7 @@ async def _timed(session: aiohttp.ClientSession, url: str, secret: str, body: by
 
 
 async def measure(
-    emu: SlackEmulator, sender: Executor, app: Child, requests: int, rounds: int
+    emu: SlackEmulator, sender: Executor, app: Child, requests: int, rounds: int, pause: float
 ) -> list[float]:
     """A warm-up, then `rounds` bursts of `requests` concurrent questions; the latencies in ms."""
     bursts = [
@@ -98,7 +106,7 @@ async def measure(
     ]
     url = f"{app.url}/slack/events"
     timed = await asyncio.get_running_loop().run_in_executor(
-        sender, timed_bursts, url, emu.signing_secret, bursts
+        sender, timed_bursts, url, emu.signing_secret, bursts, pause
     )
     return [latency for burst in timed[1:] for latency in burst]
 
@@ -211,23 +219,26 @@ async def running_answers(bot: Child) -> int:
         return (await client.get(f"{bot.url}/healthz")).json()["running_analyses"]
 
 
-async def main(requests: int, rounds: int) -> None:
+async def main(requests: int, rounds: int, pause: float) -> None:
     spawn = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as name, ProcessPoolExecutor(1, mp_context=spawn) as sender:
         folder = Path(name)
         async with sandbox_logfire(folder) as sandbox, SlackEmulator() as emu:
             async with slack_app(emu, ["-m", "bench.bare_bolt"], folder) as bare_app:
-                bare = await measure(emu, sender, bare_app, requests, rounds)
+                bare = await measure(emu, sender, bare_app, requests, rounds, pause)
             async with the_bot(emu, sandbox, folder) as bot:
                 await connect(emu, bot, sandbox)
-                ours = await measure(emu, sender, bot, requests, rounds)
+                ours = await measure(emu, sender, bot, requests, rounds, pause)
                 print(f"  ({await running_answers(bot)} questions still being answered or queued at the end)")
-    report(requests, rounds, summary(bare), summary(ours))
+    report(requests, rounds, pause, summary(bare), summary(ours))
 
 
-def report(requests: int, rounds: int, bare: tuple[float, float], ours: tuple[float, float]) -> None:
+def report(
+    requests: int, rounds: int, pause: float, bare: tuple[float, float], ours: tuple[float, float]
+) -> None:
     (bare_p50, bare_p99), (our_p50, our_p99) = bare, ours
-    print(f"ack latency, {rounds} rounds of {requests} concurrent /logfire <question> requests")
+    spacing = f"{pause:g} s apart" if pause else "back to back"
+    print(f"ack latency, {rounds} rounds ({spacing}) of {requests} concurrent /logfire <question> requests")
     print(f"  bare Bolt app (baseline)  p50 {bare_p50:6.1f} ms   p99 {bare_p99:6.1f} ms")
     print(f"  Logfire for Slack         p50 {our_p50:6.1f} ms   p99 {our_p99:6.1f} ms")
     print(f"  ratio                     p50 {our_p50 / bare_p50:6.2f}x     p99 {our_p99 / bare_p99:6.2f}x")
@@ -241,5 +252,6 @@ if __name__ == "__main__":
     )
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pause", type=float, default=1.0, help="seconds between rounds (0: back to back)")
     options = parser.parse_args()
-    asyncio.run(main(options.requests, options.rounds))
+    asyncio.run(main(options.requests, options.rounds, options.pause))
