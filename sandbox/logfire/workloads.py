@@ -306,7 +306,7 @@ SERVICES: dict[str, dict[str, Any]] = {
 }
 
 
-def build_world(seed: int, now_ns: int, sink: RowSink, shard: int = 0) -> World:
+def build_world(seed: int, now_ns: int, sink: RowSink, shard: int) -> World:
     """The services' instances (the same for every shard of `seed`), exporting into `sink`."""
     instance_rng = random.Random(seed)
     ids = SeededIdGenerator(random.Random(f"{seed}/{shard}/spans"))
@@ -959,7 +959,7 @@ WORKLOAD_SHARES: tuple[tuple[Callable[[World, float], None], float, float, float
 )
 
 
-def run_workloads(world: World, records: int, shard: int = 0, shards: int = 1) -> None:
+def run_workloads(world: World, records: int, shard: int, shards: int) -> None:
     """Runs shard `shard` of `shards` of every workload over the 72-hour window in start order, then flushes
     the exporters. The shards of a dataset of about `records` rows together hold all of its traces."""
     schedule: list[tuple[float, int, Callable[[World, float], None]]] = []
